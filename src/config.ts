@@ -1,0 +1,99 @@
+/**
+ * The one place that looks up configuration: `maas-compress.config.json` in the working
+ * folder, else the `"maas-compress"` key of its package.json. Unknown keys are errors.
+ * Paths in the config are relative to the file that holds them.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { McError } from './errors.js';
+
+/** The config file name looked up in the working folder. */
+export const CONFIG_FILE = 'maas-compress.config.json';
+
+/** How each known key is checked; later commands add their keys here. */
+const KEYS: Record<string, (v: unknown) => boolean> = {
+  model: (v) => typeof v === 'string' && v !== '',
+  shardSize: (v) => Number.isInteger(v) && (v as number) > 0,
+};
+
+/** Expected form of each key, for error messages. */
+const EXPECTED: Record<string, string> = {
+  model: 'a path to model.json or its folder',
+  shardSize: 'a positive integer number of bytes',
+};
+
+/** A validated config and where it came from. */
+export interface Config {
+  /** The file it was read from, or null when there is none. */
+  source: string | null;
+  /** Folder that relative paths in it are resolved against. */
+  base: string;
+  model?: string;
+  shardSize?: number;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function readIfFile(p: string): Promise<string | null> {
+  return (await isFile(p)) ? readFile(p, 'utf8') : null;
+}
+
+function parse(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new McError('CONFIG', `${file}: expected valid JSON, found a syntax error (${(e as Error).message})`);
+  }
+}
+
+/** Validate a config object; `where` names it in errors. */
+export function validateConfig(raw: unknown, where: string, base: string): Config {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new McError('CONFIG', `${where}: expected an object of settings`);
+  }
+  const out: Config = { source: where, base };
+  for (const [k, v] of Object.entries(raw)) {
+    const ok = KEYS[k];
+    if (!ok) throw new McError('CONFIG', `${where}: unknown key "${k}"; known keys: ${Object.keys(KEYS).join(', ')}`);
+    if (!ok(v)) throw new McError('CONFIG', `${where}: "${k}" must be ${EXPECTED[k]}, found ${JSON.stringify(v)}`);
+    (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+/** Find and validate the config for `cwd`. */
+export async function loadConfig(cwd: string): Promise<Config> {
+  const file = path.join(cwd, CONFIG_FILE);
+  const text = await readIfFile(file);
+  if (text !== null) return validateConfig(parse(text, file), file, cwd);
+  const pkgFile = path.join(cwd, 'package.json');
+  const pkg = await readIfFile(pkgFile);
+  if (pkg !== null) {
+    const j = parse(pkg, pkgFile) as Record<string, unknown>;
+    if (j && typeof j === 'object' && 'maas-compress' in j) {
+      return validateConfig(j['maas-compress'], `${pkgFile} ("maas-compress" key)`, cwd);
+    }
+  }
+  return { source: null, base: cwd };
+}
+
+/**
+ * The model a command works on: the argument, else the config's `model`, else
+ * `./model.json` when it exists.
+ */
+export async function resolveModelArg(arg: string | undefined, cwd: string, config: Config): Promise<string> {
+  if (arg) return path.resolve(cwd, arg);
+  if (config.model) return path.resolve(config.base, config.model);
+  const fallback = path.join(cwd, 'model.json');
+  if (await isFile(fallback)) return fallback;
+  throw new McError(
+    'USAGE',
+    `no model given: pass a path to model.json, set "model" in ${CONFIG_FILE}, or run where a model.json is`,
+  );
+}

@@ -1,0 +1,145 @@
+/**
+ * Opening a tfjs model: read and validate model.json, open every shard of every group,
+ * lay the entries out over the group byte streams, and check that the declared sizes
+ * match the bytes present. Tensor bytes are read on demand, one tensor at a time.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { McError } from '../errors.js';
+import { STRING_LENGTH_BYTES, elementCount, fixedByteLength } from './dtypes.js';
+import { type TensorValues, decodeEntry } from './decode.js';
+import { type ManifestEntry, type ModelFormat, type ModelJson, parseModelJson } from './manifest.js';
+import { GroupReader } from './shards.js';
+
+/** Largest model.json accepted (topologies are small; weights live in shards). */
+export const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
+
+/** Where one manifest entry lives. */
+export interface TensorInfo {
+  /** The manifest entry as read (all its fields). */
+  entry: ManifestEntry;
+  /** Shortcut for entry.name. */
+  name: string;
+  /** Number of elements. */
+  count: number;
+  /** Index of its manifest group. */
+  group: number;
+  /** Byte offset within the group's concatenated shards. */
+  offset: number;
+  /** Stored bytes. */
+  byteLength: number;
+}
+
+/** An opened model. Call `close()` when done. */
+export interface Model {
+  /** Path of model.json. */
+  file: string;
+  /** Folder of model.json (shard paths are relative to it). */
+  dir: string;
+  format: ModelFormat;
+  /** model.json as read. */
+  json: ModelJson;
+  /** Every entry of every group, in manifest order. */
+  tensors: TensorInfo[];
+  /** Stored bytes of a tensor (as in the shards). */
+  readBytes(t: TensorInfo): Promise<Uint8Array>;
+  /** Decoded values of a tensor, as stock tfjs would decode them. */
+  readValues(t: TensorInfo): Promise<TensorValues>;
+  /** Release open files. */
+  close(): Promise<void>;
+}
+
+/** Resolve a model argument: a model.json file, or a folder holding one. */
+export async function resolveModelPath(p: string): Promise<string> {
+  let st;
+  try {
+    st = await stat(p);
+  } catch {
+    throw new McError('MISSING_FILE', `${p}: expected a model.json file or a folder holding one, found nothing`);
+  }
+  if (!st.isDirectory()) return p;
+  const inner = path.join(p, 'model.json');
+  try {
+    await stat(inner);
+  } catch {
+    throw new McError('MISSING_FILE', `${p}: expected a model.json in this folder, found none`);
+  }
+  return inner;
+}
+
+/** Open and validate a tfjs model (layers or graph) from model.json or its folder. */
+export async function loadModel(p: string): Promise<Model> {
+  const file = await resolveModelPath(p);
+  const st = await stat(file);
+  if (!st.isFile()) throw new McError('MISSING_FILE', `${file}: expected a file`);
+  if (st.size > MAX_MODEL_JSON_BYTES) {
+    throw new McError('BAD_MANIFEST', `${file}: expected at most ${MAX_MODEL_JSON_BYTES} bytes of JSON, found ${st.size}`);
+  }
+  const { json, format } = parseModelJson(await readFile(file, 'utf8'), file);
+  const dir = path.dirname(file);
+  const readers: GroupReader[] = [];
+  const tensors: TensorInfo[] = [];
+  try {
+    for (const [gi, g] of json.weightsManifest.entries()) {
+      const reader = await GroupReader.open(dir, g.paths);
+      readers.push(reader);
+      let offset = 0;
+      for (const entry of g.weights) {
+        const count = elementCount(entry.shape, `tensor "${entry.name}"`);
+        const fixed = fixedByteLength(count, entry.dtype, entry.quantization?.dtype);
+        const byteLength = fixed ?? (await stringBytes(reader, offset, count, entry.name));
+        if (offset + byteLength > reader.size) {
+          throw new McError(
+            'SIZE_MISMATCH',
+            `tensor "${entry.name}": expected bytes ${offset}..${offset + byteLength} of ${reader.describe()}, but the shards hold only ${reader.size} bytes (truncated or missing shard?)`,
+          );
+        }
+        tensors.push({ entry, name: entry.name, count, group: gi, offset, byteLength });
+        offset += byteLength;
+      }
+      if (offset !== reader.size) {
+        throw new McError(
+          'SIZE_MISMATCH',
+          `${reader.describe()}: the manifest's shapes and dtypes account for ${offset} bytes, the shards hold ${reader.size}`,
+        );
+      }
+    }
+  } catch (e) {
+    await Promise.all(readers.map((r) => r.close()));
+    throw e;
+  }
+  const readBytes = (t: TensorInfo) => readers[t.group].read(t.offset, t.byteLength);
+  return {
+    file,
+    dir,
+    format,
+    json,
+    tensors,
+    readBytes,
+    readValues: async (t) => decodeEntry(t.entry, await readBytes(t)),
+    close: async () => {
+      await Promise.all(readers.map((r) => r.close()));
+    },
+  };
+}
+
+/** Byte length of a string entry at `offset`: walk its length prefixes in windows. */
+async function stringBytes(reader: GroupReader, offset: number, count: number, name: string): Promise<number> {
+  const WINDOW = 1 << 20;
+  let at = offset;
+  let win: Uint8Array = new Uint8Array(0);
+  let winStart = offset;
+  for (let i = 0; i < count; i++) {
+    if (at + STRING_LENGTH_BYTES > reader.size) {
+      throw new McError('SIZE_MISMATCH', `tensor "${name}": string ${i} of ${count} starts past the end of ${reader.describe()} (${reader.size} bytes)`);
+    }
+    if (at + STRING_LENGTH_BYTES > winStart + win.length || at < winStart) {
+      winStart = at;
+      win = await reader.read(at, Math.min(WINDOW, reader.size - at));
+    }
+    const rel = at - winStart;
+    const len = new DataView(win.buffer, win.byteOffset + rel, STRING_LENGTH_BYTES).getUint32(0, true);
+    at += STRING_LENGTH_BYTES + len;
+  }
+  return at - offset;
+}

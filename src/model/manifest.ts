@@ -1,0 +1,176 @@
+/**
+ * The one place that knows the layout of `model.json`: its types, how it is validated,
+ * and how a weights manifest is laid out over its group byte streams.
+ */
+import { McError } from '../errors.js';
+import { type DType, type QuantDType, elementCount, isDType, isQuantDType } from './dtypes.js';
+
+/** `quantization` of a manifest entry: how the stored bytes map to the entry's dtype. */
+export interface Quantization {
+  /** Storage dtype: uint8 / uint16 (affine: value = q * scale + min) or float16. */
+  dtype: QuantDType;
+  /** Affine step; required for uint8 / uint16. */
+  scale?: number;
+  /** Affine offset (the value of q = 0); required for uint8 / uint16. */
+  min?: number;
+  /** Written by the Python converter; ignored by tfjs. */
+  original_dtype?: string;
+}
+
+/** One tensor of a weights manifest group. */
+export interface ManifestEntry {
+  /** Tensor name (layers: `dense/kernel`; graph: the Const node name). */
+  name: string;
+  /** Dimensions; `[]` for a scalar. */
+  shape: number[];
+  /** The dtype the tensor has once decoded. */
+  dtype: DType;
+  /** Present when the stored bytes are quantized. */
+  quantization?: Quantization;
+  /** Any other field an entry carries is kept as it was. */
+  [extra: string]: unknown;
+}
+
+/** A group: its files, concatenated in order, hold its entries back to back. */
+export interface ManifestGroup {
+  /** Shard files, relative to model.json's folder. */
+  paths: string[];
+  /** Entries, in byte order. */
+  weights: ManifestEntry[];
+}
+
+/** The two artifact formats of tfjs. */
+export type ModelFormat = 'layers-model' | 'graph-model';
+
+/** The content of `model.json`. Fields maas-compress does not use are kept as they were. */
+export interface ModelJson {
+  format?: string;
+  modelTopology: unknown;
+  weightsManifest: ManifestGroup[];
+  generatedBy?: string;
+  convertedBy?: string | null;
+  signature?: unknown;
+  userDefinedMetadata?: Record<string, unknown>;
+  modelInitializer?: unknown;
+  trainingConfig?: unknown;
+  [extra: string]: unknown;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parse and validate the text of a model.json; `file` names it in errors. */
+export function parseModelJson(text: string, file: string): { json: ModelJson; format: ModelFormat } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new McError('BAD_JSON', `${file}: expected valid JSON, found a syntax error (${(e as Error).message})`);
+  }
+  if (!isObject(raw)) throw new McError('BAD_MANIFEST', `${file}: expected a JSON object at the top level`);
+  if (!('modelTopology' in raw) || raw.modelTopology == null) {
+    throw new McError('BAD_MANIFEST', `${file}: expected a "modelTopology" field, found none`);
+  }
+  const format = detectFormat(raw, file);
+  const manifest = raw.weightsManifest;
+  if (!Array.isArray(manifest)) {
+    throw new McError('BAD_MANIFEST', `${file}: expected "weightsManifest" to be a list of groups, found ${describe(manifest)}`);
+  }
+  const names = new Set<string>();
+  const allPaths = new Set<string>();
+  manifest.forEach((g, gi) => {
+    const where = `${file}: weightsManifest[${gi}]`;
+    if (!isObject(g)) throw new McError('BAD_MANIFEST', `${where}: expected an object with "paths" and "weights"`);
+    if (!Array.isArray(g.paths) || !g.paths.every((p) => typeof p === 'string')) {
+      throw new McError('BAD_MANIFEST', `${where}: expected "paths" to be a list of strings, found ${describe(g.paths)}`);
+    }
+    if (!Array.isArray(g.weights)) {
+      throw new McError('BAD_MANIFEST', `${where}: expected "weights" to be a list, found ${describe(g.weights)}`);
+    }
+    for (const p of g.paths as string[]) {
+      checkRelativePath(p, `${where}.paths`);
+      if (allPaths.has(p)) throw new McError('BAD_MANIFEST', `${where}.paths: shard "${p}" is listed twice`);
+      allPaths.add(p);
+    }
+    if (g.weights.length > 0 && g.paths.length === 0) {
+      throw new McError('BAD_MANIFEST', `${where}: has ${g.weights.length} weights but no shard paths`);
+    }
+    g.weights.forEach((e, ei) => {
+      validateEntry(e, `${where}.weights[${ei}]`);
+      const name = (e as ManifestEntry).name;
+      if (names.has(name)) throw new McError('BAD_MANIFEST', `${file}: tensor "${name}" is listed twice in weightsManifest`);
+      names.add(name);
+    });
+  });
+  return { json: raw as ModelJson, format };
+}
+
+function detectFormat(raw: Record<string, unknown>, file: string): ModelFormat {
+  const f = raw.format;
+  if (f === 'layers-model' || f === 'graph-model') return f;
+  if (f !== undefined) {
+    throw new McError('BAD_MANIFEST', `${file}: expected "format" to be "layers-model" or "graph-model", found ${JSON.stringify(f)}`);
+  }
+  const topo = raw.modelTopology;
+  if (isObject(topo)) {
+    if ('node' in topo) return 'graph-model';
+    if ('model_config' in topo || 'class_name' in topo) return 'layers-model';
+  }
+  throw new McError('BAD_MANIFEST', `${file}: no "format" field, and "modelTopology" has neither "node" (graph model) nor "model_config"/"class_name" (layers model)`);
+}
+
+function validateEntry(e: unknown, where: string): asserts e is ManifestEntry {
+  if (!isObject(e)) throw new McError('BAD_MANIFEST', `${where}: expected an object, found ${describe(e)}`);
+  if (typeof e.name !== 'string' || e.name === '') {
+    throw new McError('BAD_MANIFEST', `${where}: expected a non-empty string "name", found ${describe(e.name)}`);
+  }
+  const at = `tensor "${e.name}"`;
+  if (!Array.isArray(e.shape)) throw new McError('BAD_MANIFEST', `${at}: expected "shape" to be a list of dims, found ${describe(e.shape)}`);
+  elementCount(e.shape as number[], at);
+  if (!isDType(e.dtype)) {
+    throw new McError('BAD_DTYPE', `${at}: expected dtype float32, int32, bool, string or complex64, found ${JSON.stringify(e.dtype)}`);
+  }
+  if (e.quantization === undefined) return;
+  const q = e.quantization;
+  if (!isObject(q)) throw new McError('BAD_MANIFEST', `${at}: expected "quantization" to be an object, found ${describe(q)}`);
+  if (!isQuantDType(q.dtype)) {
+    throw new McError('BAD_DTYPE', `${at}: expected quantization dtype uint8, uint16 or float16, found ${JSON.stringify(q.dtype)}`);
+  }
+  if (q.dtype === 'float16') {
+    if (e.dtype !== 'float32') throw new McError('BAD_DTYPE', `${at}: float16 quantization needs dtype float32, found ${e.dtype}`);
+    return;
+  }
+  if (e.dtype !== 'float32' && e.dtype !== 'int32') {
+    throw new McError('BAD_DTYPE', `${at}: ${q.dtype} quantization needs dtype float32 or int32, found ${e.dtype}`);
+  }
+  for (const k of ['scale', 'min'] as const) {
+    if (typeof q[k] !== 'number' || !Number.isFinite(q[k])) {
+      throw new McError('BAD_MANIFEST', `${at}: ${q.dtype} quantization needs a finite "${k}", found ${describe(q[k])}`);
+    }
+  }
+}
+
+/**
+ * Refuse a shard path that could leave the model's folder: absolute paths, `..`
+ * segments, URLs and drive letters. (Symlinks are checked when the file is opened.)
+ */
+export function checkRelativePath(p: string, where: string): void {
+  const bad =
+    p === '' ||
+    p.startsWith('/') ||
+    p.startsWith('\\') ||
+    /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p) ||
+    p.includes('\0') ||
+    p.split(/[\\/]/).some((seg) => seg === '..');
+  if (bad) {
+    throw new McError('BAD_PATH', `${where}: expected a path relative to the model's folder, found ${JSON.stringify(p)}`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}

@@ -1,0 +1,131 @@
+/**
+ * Writing the stock tfjs layout: model.json plus `group1-shard{i}of{n}.bin`, every field
+ * of the source model.json kept, the weights manifest replaced, and a record of what
+ * maas-compress did in `userDefinedMetadata["maas-compress"]`. Tensors are produced and
+ * written one at a time, so memory holds one tensor, not the model.
+ */
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { McError } from '../errors.js';
+import { checkOutput, writeAll, writeFolderAtomic } from './atomic.js';
+import type { ManifestEntry, ModelJson } from './manifest.js';
+
+/** Default shard size, as the tfjs converter uses. */
+export const DEFAULT_SHARD_SIZE = 4 * 1024 * 1024;
+
+/** Key under `userDefinedMetadata` where maas-compress records its steps. */
+export const RECORD_KEY = 'maas-compress';
+
+/** A tensor to write: its manifest entry, its stored byte length, and a producer of the bytes. */
+export interface SaveTensor {
+  entry: ManifestEntry;
+  byteLength: number;
+  bytes(): Promise<Uint8Array> | Uint8Array;
+}
+
+/** One step in the record of what maas-compress did. */
+export interface RecordStep {
+  command: string;
+  [detail: string]: unknown;
+}
+
+/** Options of `saveModel`. */
+export interface SaveOptions {
+  /** Bytes per shard file (default 4194304). */
+  shardSize?: number;
+  /** Replace a non-empty output folder. */
+  force?: boolean;
+  /** Paths that must never be overwritten (the input model's folder). */
+  inputs?: string[];
+  /** Step to append to the record in userDefinedMetadata; omitted: no record is added. */
+  step?: RecordStep;
+  /** Tool version written in the record. */
+  version?: string;
+}
+
+/** What `saveModel` wrote. */
+export interface SaveResult {
+  dir: string;
+  files: { name: string; bytes: number }[];
+}
+
+/** Shard file names for `total` bytes at `shardSize` bytes each. */
+export function shardNames(total: number, shardSize: number): string[] {
+  const n = total === 0 ? 0 : Math.ceil(total / shardSize);
+  return Array.from({ length: n }, (_, i) => `group1-shard${i + 1}of${n}.bin`);
+}
+
+/** model.json content for the written model: the source's fields, new manifest, record appended. */
+export function outputModelJson(src: ModelJson, entries: ManifestEntry[], paths: string[], opts: SaveOptions): ModelJson {
+  const out: ModelJson = { ...src, weightsManifest: [{ paths, weights: entries }] };
+  if (opts.step) {
+    const meta = { ...(src.userDefinedMetadata ?? {}) };
+    const prev = meta[RECORD_KEY] as { steps?: RecordStep[] } | undefined;
+    meta[RECORD_KEY] = { version: opts.version ?? 'unknown', steps: [...(prev?.steps ?? []), opts.step] };
+    out.userDefinedMetadata = meta;
+  }
+  return out;
+}
+
+/** Write a stock tfjs model folder atomically. */
+export async function saveModel(outDir: string, src: ModelJson, tensors: SaveTensor[], opts: SaveOptions = {}): Promise<SaveResult> {
+  const shardSize = opts.shardSize ?? DEFAULT_SHARD_SIZE;
+  if (!Number.isInteger(shardSize) || shardSize < 1) {
+    throw new McError('USAGE', `--shard-size: expected a positive integer number of bytes, found ${shardSize}`);
+  }
+  await checkOutput(outDir, { force: opts.force, inputs: opts.inputs, kind: 'folder' });
+  const total = tensors.reduce((s, t) => s + t.byteLength, 0);
+  const names = shardNames(total, shardSize);
+  const json = outputModelJson(src, tensors.map((t) => t.entry), names, opts);
+  const modelJson = new TextEncoder().encode(JSON.stringify(json));
+  const dir = path.resolve(outDir);
+  await writeFolderAtomic(dir, async (tmp) => {
+    await writeShards(tmp, names, shardSize, tensors);
+    const h = await open(path.join(tmp, 'model.json'), 'wx');
+    try {
+      await writeAll(h, modelJson, 0);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  });
+  const files = names.map((name, i) => ({ name, bytes: i < names.length - 1 ? shardSize : total - shardSize * (names.length - 1) }));
+  return { dir, files: [{ name: 'model.json', bytes: modelJson.length }, ...files] };
+}
+
+/** Stream the tensors' bytes, back to back, across the shard files. */
+async function writeShards(dir: string, names: string[], shardSize: number, tensors: SaveTensor[]): Promise<void> {
+  let shard = -1;
+  let h: import('node:fs/promises').FileHandle | undefined;
+  let inShard = shardSize;
+  const nextShard = async () => {
+    if (h) {
+      await h.sync();
+      await h.close();
+    }
+    shard++;
+    h = await open(path.join(dir, names[shard]), 'wx');
+    inShard = 0;
+  };
+  try {
+    for (const t of tensors) {
+      const bytes = await t.bytes();
+      if (bytes.length !== t.byteLength) {
+        throw new McError('SIZE_MISMATCH', `tensor "${t.entry.name}": expected ${t.byteLength} bytes to write, produced ${bytes.length}`);
+      }
+      let done = 0;
+      while (done < bytes.length) {
+        if (inShard === shardSize) await nextShard();
+        const n = Math.min(bytes.length - done, shardSize - inShard);
+        await writeAll(h!, bytes.subarray(done, done + n), inShard);
+        inShard += n;
+        done += n;
+      }
+    }
+  } finally {
+    if (h) {
+      await h.sync();
+      await h.close();
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * A tfjs IOHandler over a model on disk, for Node without tfjs-node: stock
+ * `tf.loadLayersModel(fileHandler(p))` / `tf.loadGraphModel(fileHandler(p))` then decode
+ * the stored bytes themselves, exactly as they would from `http` or `file://`.
+ */
+import type { io } from '@tensorflow/tfjs-core';
+import { loadModel, type Model } from './load.js';
+
+/** ModelArtifacts of an opened model: its topology and fields, all entries and their stored bytes. */
+export async function modelArtifacts(model: Model): Promise<io.ModelArtifacts> {
+  const total = model.tensors.reduce((s, t) => s + t.byteLength, 0);
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (const t of model.tensors) {
+    data.set(await model.readBytes(t), at);
+    at += t.byteLength;
+  }
+  const j = model.json;
+  return {
+    modelTopology: j.modelTopology as io.ModelArtifacts['modelTopology'],
+    format: j.format ?? model.format,
+    generatedBy: j.generatedBy,
+    convertedBy: j.convertedBy ?? null,
+    signature: j.signature as object | undefined,
+    userDefinedMetadata: j.userDefinedMetadata as io.ModelArtifacts['userDefinedMetadata'],
+    modelInitializer: j.modelInitializer as object | undefined,
+    trainingConfig: j.trainingConfig as io.TrainingConfig | undefined,
+    weightSpecs: model.tensors.map((t) => t.entry as io.WeightsManifestEntry),
+    weightData: data.buffer,
+  };
+}
+
+/** An IOHandler that loads the model at `p` (model.json or its folder). */
+export function fileHandler(p: string): io.IOHandler {
+  return {
+    load: async () => {
+      const model = await loadModel(p);
+      try {
+        return await modelArtifacts(model);
+      } finally {
+        await model.close();
+      }
+    },
+  };
+}
