@@ -13,7 +13,11 @@ export interface CopyOptions {
 export async function copyModel(input: string, out: string, opts: CopyOptions = {}): Promise<SaveResult> {
   const model = await loadModel(input);
   try {
-    const tensors = model.tensors.map((t) => ({ entry: t.entry, byteLength: t.byteLength, bytes: () => model.readBytes(t) }));
+    const tensors = model.tensors.map((t) => ({
+      name: t.name,
+      byteLength: t.byteLength,
+      produce: async () => ({ entry: t.entry, bytes: await model.readBytes(t) }),
+    }));
     return await saveModel(out, model.json, tensors, {
       ...opts,
       inputs: [model.dir],

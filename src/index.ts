@@ -7,7 +7,7 @@ export { type ManifestEntry, type ManifestGroup, type ModelJson, type ModelForma
 export { type TensorValues, decodeEntry, encodeStrings, decodeStrings } from './model/decode.js';
 export { toFloat16Bits, float16ToFloat32, float32ToFloat16, FLOAT16_MAX } from './model/float16.js';
 export { loadModel, resolveModelPath, type Model, type TensorInfo } from './model/load.js';
-export { saveModel, shardNames, DEFAULT_SHARD_SIZE, RECORD_KEY, type SaveTensor, type SaveOptions, type SaveResult, type RecordStep } from './model/save.js';
+export { saveModel, shardNames, DEFAULT_SHARD_SIZE, RECORD_KEY, type SaveTensor, type ProducedTensor, type SaveOptions, type SaveResult, type RecordStep } from './model/save.js';
 export { writeFileAtomic, writeFolderAtomic } from './model/atomic.js';
 export { fileHandler, modelArtifacts } from './model/tfjs-io.js';
 export { inspectModel, inspectOpened, type InspectReport, type InspectTensor } from './inspect.js';

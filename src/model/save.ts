@@ -16,11 +16,21 @@ export const DEFAULT_SHARD_SIZE = 4 * 1024 * 1024;
 /** Key under `userDefinedMetadata` where maas-compress records its steps. */
 export const RECORD_KEY = 'maas-compress';
 
-/** A tensor to write: its manifest entry, its stored byte length, and a producer of the bytes. */
+/**
+ * A tensor to write: its name, its stored byte length (known before its bytes, so the
+ * shard count is too), and a producer of its manifest entry and bytes. Producers run
+ * one at a time, in order, so only one tensor is in memory.
+ */
 export interface SaveTensor {
-  entry: ManifestEntry;
+  name: string;
   byteLength: number;
-  bytes(): Promise<Uint8Array> | Uint8Array;
+  produce(): Promise<ProducedTensor> | ProducedTensor;
+}
+
+/** What a SaveTensor producer gives: the entry (its quantization may only be known now) and the bytes. */
+export interface ProducedTensor {
+  entry: ManifestEntry;
+  bytes: Uint8Array;
 }
 
 /** One step in the record of what maas-compress did. */
@@ -76,11 +86,12 @@ export async function saveModel(outDir: string, src: ModelJson, tensors: SaveTen
   await checkOutput(outDir, { force: opts.force, inputs: opts.inputs, kind: 'folder' });
   const total = tensors.reduce((s, t) => s + t.byteLength, 0);
   const names = shardNames(total, shardSize);
-  const json = outputModelJson(src, tensors.map((t) => t.entry), names, opts);
-  const modelJson = new TextEncoder().encode(JSON.stringify(json));
   const dir = path.resolve(outDir);
+  let modelJsonBytes = 0;
   await writeFolderAtomic(dir, async (tmp) => {
-    await writeShards(tmp, names, shardSize, tensors);
+    const entries = await writeShards(tmp, names, shardSize, tensors);
+    const modelJson = new TextEncoder().encode(JSON.stringify(outputModelJson(src, entries, names, opts)));
+    modelJsonBytes = modelJson.length;
     const h = await open(path.join(tmp, 'model.json'), 'wx');
     try {
       await writeAll(h, modelJson, 0);
@@ -90,11 +101,12 @@ export async function saveModel(outDir: string, src: ModelJson, tensors: SaveTen
     }
   });
   const files = names.map((name, i) => ({ name, bytes: i < names.length - 1 ? shardSize : total - shardSize * (names.length - 1) }));
-  return { dir, files: [{ name: 'model.json', bytes: modelJson.length }, ...files] };
+  return { dir, files: [{ name: 'model.json', bytes: modelJsonBytes }, ...files] };
 }
 
-/** Stream the tensors' bytes, back to back, across the shard files. */
-async function writeShards(dir: string, names: string[], shardSize: number, tensors: SaveTensor[]): Promise<void> {
+/** Stream the tensors' bytes, back to back, across the shard files; returns their entries. */
+async function writeShards(dir: string, names: string[], shardSize: number, tensors: SaveTensor[]): Promise<ManifestEntry[]> {
+  const entries: ManifestEntry[] = [];
   let shard = -1;
   let h: import('node:fs/promises').FileHandle | undefined;
   let inShard = shardSize;
@@ -109,10 +121,11 @@ async function writeShards(dir: string, names: string[], shardSize: number, tens
   };
   try {
     for (const t of tensors) {
-      const bytes = await t.bytes();
+      const { entry, bytes } = await t.produce();
       if (bytes.length !== t.byteLength) {
-        throw new McError('SIZE_MISMATCH', `tensor "${t.entry.name}": expected ${t.byteLength} bytes to write, produced ${bytes.length}`);
+        throw new McError('SIZE_MISMATCH', `tensor "${t.name}": expected ${t.byteLength} bytes to write, produced ${bytes.length}`);
       }
+      entries.push(entry);
       let done = 0;
       while (done < bytes.length) {
         if (inShard === shardSize) await nextShard();
@@ -128,4 +141,5 @@ async function writeShards(dir: string, names: string[], shardSize: number, tens
       await h.close();
     }
   }
+  return entries;
 }
