@@ -45,6 +45,12 @@ export function seededFloats(n: number, seed = 1): Float32Array {
   return out;
 }
 
+/** The folder whose test.csv feeds a fixture: its own, else the MNIST split for MNIST variants. */
+export function dataDirFor(dir: string): string {
+  if (existsSync(path.join(dir, 'test.csv'))) return dir;
+  return path.basename(dir).startsWith('mnist') ? path.join(path.dirname(dir), 'mnist-mlp') : dir;
+}
+
 /** Inputs for a fixture: its test split when it has one, else seeded noise; `rows` samples. */
 export function fixtureInputs(dir: string, rows: number, inputShape: number[]): tf.Tensor {
   const csv = path.join(dir, 'test.csv');

@@ -1,0 +1,73 @@
+/** `maas-compress prune [model] --sparsity <s> -o <out>`. */
+import path from 'node:path';
+import { Option } from 'commander';
+import { compressModel } from '../compress.js';
+import { McError } from '../errors.js';
+import { PRUNE_SCOPES } from '../passes/registry.js';
+import { parsePattern, parseSparsity } from '../passes/prune.js';
+import { DEFAULT_MIN_ELEMENTS, type PruneStep } from '../recipe.js';
+import { modelSizes } from '../size.js';
+import { type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
+import type { RegisterCommand } from './context.js';
+import { collect, parseCount } from './quantize.js';
+import { printSizes, printSummary } from './summary.js';
+
+interface PruneFlags extends OutputOptions {
+  sparsity?: string;
+  scope: 'layer' | 'global';
+  pattern: string;
+  include: string[];
+  exclude: string[];
+  minElements: string;
+  allowEmpty?: boolean;
+}
+
+/** Validate prune flags into a step. */
+export function pruneStep(f: Omit<PruneFlags, keyof OutputOptions>): PruneStep {
+  const pattern = parsePattern(f.pattern ?? 'unstructured');
+  if (pattern === 'unstructured' && f.sparsity === undefined) {
+    throw new McError('USAGE', 'missing --sparsity <0..1 or %>: the fraction of weights to zero (or give --pattern N:M)');
+  }
+  const sparsity = pattern === 'unstructured' ? parseSparsity(String(f.sparsity)) : 1 - pattern.n / pattern.m;
+  if (pattern !== 'unstructured' && f.sparsity !== undefined && Math.abs(parseSparsity(String(f.sparsity)) - sparsity) > 1e-9) {
+    throw new McError('USAGE', `--sparsity ${f.sparsity} disagrees with --pattern ${pattern.n}:${pattern.m}, which zeros ${sparsity * 100} % of each group; drop --sparsity`);
+  }
+  return {
+    sparsity,
+    scope: f.scope ?? 'layer',
+    pattern,
+    include: f.include ?? [],
+    exclude: f.exclude ?? [],
+    minElements: parseCount(String(f.minElements ?? DEFAULT_MIN_ELEMENTS), '--min-elements'),
+    allowEmpty: Boolean(f.allowEmpty),
+  };
+}
+
+export const registerPrune: RegisterCommand = (program, ctx) => {
+  withOutputOptions(
+    program
+      .command('prune')
+      .description('zero the smallest-magnitude weights of float kernels (rank >= 2); biases and non-float tensors are left alone')
+      .argument('[model]', 'model.json or its folder (default: config "model", then ./model.json)')
+      .option('--sparsity <s>', 'fraction of weights to zero: 0.5 or 50%')
+      .addOption(new Option('--scope <scope>', Object.entries(PRUNE_SCOPES).map(([k, v]) => `${k}: ${v}`).join('; ')).choices(Object.keys(PRUNE_SCOPES)).default('layer'))
+      .option('--pattern <p>', 'unstructured, or N:M (at most N non-zeros in every M consecutive weights along the input axis)', 'unstructured')
+      .option('--include <glob>', 'only tensors whose name matches (* wildcards; repeatable)', collect, [])
+      .option('--exclude <glob>', 'skip tensors whose name matches (repeatable)', collect, [])
+      .option('--min-elements <n>', 'tensors with fewer elements are not pruned', String(DEFAULT_MIN_ELEMENTS))
+      .option('--allow-empty', 'global scope: allow a tensor to become all zeros'),
+  ).action(async (arg: string | undefined, flags: PruneFlags, cmd) => {
+    const out = ctx.output(cmd);
+    const step = pruneStep(flags);
+    const plan = outputPlan(flags);
+    const input = await ctx.model(arg);
+    const r = await compressModel(input, path.resolve(ctx.io.cwd, plan.output), { prune: step }, { ...plan, command: 'prune' });
+    const before = await modelSizes(input);
+    const after = await modelSizes(r.output);
+    out.document({ schemaVersion: 1, command: 'prune', recipe: { prune: step }, ...r, sizes: { before: before.total, after: after.total } });
+    printSummary(out, r);
+    printSizes(out, before.total, after.total);
+    out.line(out.c.dim('raw size does not shrink until the zeros are packed (gzip/brotli or a .mcz container)'));
+    printWritten(out, { dir: r.output, files: r.files });
+  });
+};

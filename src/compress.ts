@@ -1,0 +1,128 @@
+/** Run a recipe on a model and write the result: the library entry of quantize, prune and compress. */
+import type { io } from '@tensorflow/tfjs-core';
+import { McError } from './errors.js';
+import { loadModel } from './model/load.js';
+import { modelArtifacts } from './model/tfjs-io.js';
+import { saveModel, type SaveResult } from './model/save.js';
+import { planGlobal, planJobs, produceTensor, stockByteLength, toDecoded, type TensorOutcome } from './pipeline.js';
+import type { Recipe } from './recipe.js';
+import { VERSION } from './version.js';
+
+/** Options of compressModel. */
+export interface CompressOptions {
+  shardSize?: number;
+  force?: boolean;
+  /** Name of the command recorded in the output's metadata. */
+  command?: string;
+}
+
+/** Totals over the tensors of a run. */
+export interface CompressTotals {
+  tensors: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  /** Over the pruned tensors: weights and zeros before / after. */
+  prunedWeights: number;
+  zerosBefore: number;
+  zerosAfter: number;
+}
+
+/** What compressModel did. */
+export interface CompressResult {
+  input: string;
+  output: string;
+  files: SaveResult['files'];
+  tensors: TensorOutcome[];
+  totals: CompressTotals;
+  warnings: string[];
+}
+
+/** Totals over outcomes. */
+export function totalsOf(tensors: TensorOutcome[]): CompressTotals {
+  const t: CompressTotals = { tensors: tensors.length, bytesBefore: 0, bytesAfter: 0, prunedWeights: 0, zerosBefore: 0, zerosAfter: 0 };
+  for (const o of tensors) {
+    t.bytesBefore += o.bytesBefore;
+    t.bytesAfter += o.bytesAfter;
+    if (o.pruned && o.sparsityBefore !== null && o.sparsityAfter !== null) {
+      const n = o.shape.reduce((a, b) => a * b, 1);
+      t.prunedWeights += n;
+      t.zerosBefore += Math.round(o.sparsityBefore * n);
+      t.zerosAfter += Math.round(o.sparsityAfter * n);
+    }
+  }
+  return t;
+}
+
+/** Apply `recipe` to the model at `input` and write a stock tfjs folder at `output`. */
+export async function compressModel(input: string, output: string, recipe: Recipe, opts: CompressOptions = {}): Promise<CompressResult> {
+  if (output.endsWith('.mcz')) {
+    throw new McError('UNSUPPORTED', `${output}: writing the packed .mcz container is not yet supported; give a folder for a stock tfjs model`);
+  }
+  const model = await loadModel(input);
+  try {
+    const jobs = planJobs(model, recipe, { stockOutput: true });
+    await planGlobal(model, jobs, recipe);
+    const tensors: TensorOutcome[] = [];
+    const warnings: string[] = [];
+    const save = await saveModel(
+      output,
+      model.json,
+      jobs.map((job) => ({
+        name: job.info.name,
+        byteLength: stockByteLength(job),
+        produce: async () => {
+          const r = await produceTensor(model, job, recipe);
+          tensors.push(r.outcome);
+          warnings.push(...r.warnings);
+          return r.out;
+        },
+      })),
+      { shardSize: opts.shardSize, force: opts.force, inputs: [model.dir], version: VERSION, step: { command: opts.command ?? 'compress', recipe } },
+    );
+    return { input: model.file, output: save.dir, files: save.files, tensors, totals: totalsOf(tensors), warnings };
+  } finally {
+    await model.close();
+  }
+}
+
+/** What compressInMemory gives: tfjs artifacts of the compressed model, as its loader would decode it. */
+export interface InMemoryResult {
+  artifacts: io.ModelArtifacts;
+  format: 'layers-model' | 'graph-model';
+  tensors: TensorOutcome[];
+  warnings: string[];
+}
+
+/**
+ * Apply `recipe` in memory and give the model as a loader gets it back (every touched
+ * tensor as its decoded float32 values), for measuring any recipe, per-channel int8
+ * included, without writing files.
+ */
+export async function compressInMemory(input: string, recipe: Recipe): Promise<InMemoryResult> {
+  const model = await loadModel(input);
+  try {
+    const jobs = planJobs(model, recipe, { stockOutput: false });
+    await planGlobal(model, jobs, recipe);
+    const tensors: TensorOutcome[] = [];
+    const warnings: string[] = [];
+    const specs: io.WeightsManifestEntry[] = [];
+    const parts: Uint8Array[] = [];
+    for (const job of jobs) {
+      const r = await produceTensor(model, job, recipe, toDecoded);
+      tensors.push(r.outcome);
+      warnings.push(...r.warnings);
+      specs.push(r.out.entry as io.WeightsManifestEntry);
+      parts.push(r.out.bytes);
+    }
+    const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      data.set(p, at);
+      at += p.length;
+    }
+    const base = await modelArtifacts({ ...model, tensors: [] });
+    return { artifacts: { ...base, weightSpecs: specs, weightData: data.buffer }, format: model.format, tensors, warnings };
+  } finally {
+    await model.close();
+  }
+}
