@@ -11,15 +11,38 @@ import { McError } from './errors.js';
 export const CONFIG_FILE = 'maas-compress.config.json';
 
 /** How each known key is checked; later commands add their keys here. */
+const str = (v: unknown) => typeof v === 'string' && v !== '';
+const strList = (v: unknown) => Array.isArray(v) && v.every(str);
+const obj = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const KEYS: Record<string, (v: unknown) => boolean> = {
-  model: (v) => typeof v === 'string' && v !== '',
+  model: str,
   shardSize: (v) => Number.isInteger(v) && (v as number) > 0,
+  candidates: strList,
+  recipes: (v) => Array.isArray(v) && v.every(obj),
+  data: str,
+  labels: str,
+  noLabels: (v) => typeof v === 'boolean',
+  samples: (v) => Number.isInteger(v) && (v as number) > 0,
+  networks: strList,
+  encoding: (v) => v === 'br' || v === 'gzip' || v === 'none',
+  backend: (v) => v === 'wasm' || v === 'cpu' || v === 'node',
+  budgets: (v) => obj(v) && Object.keys(v as object).every((k) => ['maxAccuracyDrop', 'minSizeReduction', 'maxSize', 'maxTransferTime'].includes(k)),
 };
 
 /** Expected form of each key, for error messages. */
 const EXPECTED: Record<string, string> = {
   model: 'a path to model.json or its folder',
   shardSize: 'a positive integer number of bytes',
+  candidates: 'a list of paths (tfjs folders, model.json files or .mcz files)',
+  recipes: 'a list of recipes like {"prune": {"sparsity": 0.5}, "quantize": {"dtype": "int8", "perChannel": true}}',
+  data: 'a path to a .csv, .json or .npy data file',
+  labels: 'a path to a .npy labels file',
+  noLabels: 'true or false',
+  samples: 'a positive integer',
+  networks: 'a list of network profiles like ["3g", "4g", "slow=400/2000"]',
+  encoding: '"br", "gzip" or "none"',
+  backend: '"wasm", "cpu" or "node"',
+  budgets: 'an object with maxAccuracyDrop, minSizeReduction, maxSize and/or maxTransferTime',
 };
 
 /** A validated config and where it came from. */
@@ -30,6 +53,16 @@ export interface Config {
   base: string;
   model?: string;
   shardSize?: number;
+  candidates?: string[];
+  recipes?: unknown[];
+  data?: string;
+  labels?: string;
+  noLabels?: boolean;
+  samples?: number;
+  networks?: string[];
+  encoding?: 'br' | 'gzip' | 'none';
+  backend?: 'wasm' | 'cpu' | 'node';
+  budgets?: Record<string, string | number>;
 }
 
 async function isFile(p: string): Promise<boolean> {

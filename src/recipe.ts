@@ -1,3 +1,8 @@
+import { McError } from './errors.js';
+import { parsePattern, parseSparsity } from './passes/prune.js';
+import { QUANTIZER_NAMES } from './passes/registry.js';
+import { parseCount } from './units.js';
+
 /**
  * A recipe: which passes to run with which options. CLI flags and config are validated
  * into a Recipe before any weight is read (plan, then execute).
@@ -59,4 +64,84 @@ export function describeRecipe(r: Recipe): string {
   }
   if (r.quantize) parts.push(`${r.quantize.dtype}${r.quantize.perChannel ? ' per channel' : ''}`);
   return parts.join(' + ') || 'no passes';
+}
+
+/** Quantize options as flags or config give them (strings or numbers). */
+export interface QuantizeInput {
+  dtype?: string;
+  perChannel?: boolean;
+  include?: string[];
+  exclude?: string[];
+  minElements?: string | number;
+  allowNonfinite?: boolean;
+}
+
+/** Prune options as flags or config give them. */
+export interface PruneInput {
+  sparsity?: string | number;
+  scope?: string;
+  pattern?: string;
+  include?: string[];
+  exclude?: string[];
+  minElements?: string | number;
+  allowEmpty?: boolean;
+}
+
+/** Validate quantize options into a step. */
+export function quantizeStep(f: QuantizeInput): QuantizeStep {
+  if (!QUANTIZER_NAMES.includes(f.dtype as QuantizerName)) {
+    throw new McError('USAGE', `--dtype: expected one of ${QUANTIZER_NAMES.join(', ')}, found ${JSON.stringify(f.dtype)}`);
+  }
+  return {
+    dtype: f.dtype as QuantizerName,
+    perChannel: Boolean(f.perChannel),
+    include: f.include ?? [],
+    exclude: f.exclude ?? [],
+    minElements: parseCount(f.minElements ?? DEFAULT_MIN_ELEMENTS, '--min-elements'),
+    allowNonfinite: Boolean(f.allowNonfinite),
+  };
+}
+
+/** Validate prune options into a step. */
+export function pruneStep(f: PruneInput): PruneStep {
+  const pattern = parsePattern(f.pattern ?? 'unstructured');
+  if (pattern === 'unstructured' && f.sparsity === undefined) {
+    throw new McError('USAGE', 'missing --sparsity <0..1 or %>: the fraction of weights to zero (or give --pattern N:M)');
+  }
+  const sparsity = pattern === 'unstructured' ? parseSparsity(String(f.sparsity)) : 1 - pattern.n / pattern.m;
+  if (pattern !== 'unstructured' && f.sparsity !== undefined && Math.abs(parseSparsity(String(f.sparsity)) - sparsity) > 1e-9) {
+    throw new McError('USAGE', `--sparsity ${f.sparsity} disagrees with --pattern ${pattern.n}:${pattern.m}, which zeros ${sparsity * 100} % of each group; drop --sparsity`);
+  }
+  const scope = f.scope ?? 'layer';
+  if (scope !== 'layer' && scope !== 'global') throw new McError('USAGE', `--scope: expected layer or global, found ${JSON.stringify(scope)}`);
+  return {
+    sparsity,
+    scope,
+    pattern,
+    include: f.include ?? [],
+    exclude: f.exclude ?? [],
+    minElements: parseCount(f.minElements ?? DEFAULT_MIN_ELEMENTS, '--min-elements'),
+    allowEmpty: Boolean(f.allowEmpty),
+  };
+}
+
+/** Validate a recipe object (config form: {"prune": {...}, "quantize": {...}}); `where` names it in errors. */
+export function recipeFrom(v: unknown, where: string): Recipe {
+  const o = v as Record<string, unknown>;
+  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new McError('CONFIG', `${where}: expected {"prune": {...}, "quantize": {...}}`);
+  for (const k of Object.keys(o)) if (k !== 'prune' && k !== 'quantize') throw new McError('CONFIG', `${where}: unknown key "${k}"; known keys: prune, quantize`);
+  const known = (x: unknown, keys: string[], at: string) => {
+    for (const k of Object.keys(x as object)) if (!keys.includes(k)) throw new McError('CONFIG', `${at}: unknown key "${k}"; known keys: ${keys.join(', ')}`);
+  };
+  const r: Recipe = {};
+  if (o.prune !== undefined) {
+    known(o.prune, ['sparsity', 'scope', 'pattern', 'include', 'exclude', 'minElements', 'allowEmpty'], `${where}.prune`);
+    r.prune = pruneStep(o.prune as PruneInput);
+  }
+  if (o.quantize !== undefined) {
+    known(o.quantize, ['dtype', 'perChannel', 'include', 'exclude', 'minElements', 'allowNonfinite'], `${where}.quantize`);
+    r.quantize = quantizeStep(o.quantize as QuantizeInput);
+  }
+  if (!r.prune && !r.quantize) throw new McError('CONFIG', `${where}: a recipe needs "prune", "quantize" or both`);
+  return r;
 }

@@ -25,3 +25,10 @@ export function parseSize(s: string | number, what: string): number {
   }
   throw new McError('USAGE', `${what}: expected a positive size in bytes like 4194304, 4MiB or 2MB, found ${JSON.stringify(s)}`);
 }
+
+/** Parse a non-negative integer (a count). */
+export function parseCount(s: string | number, flag: string): number {
+  const n = Number(s);
+  if (!/^\s*\d+\s*$/.test(String(s)) || !Number.isSafeInteger(n)) throw new McError('USAGE', `${flag}: expected a non-negative integer, found "${s}"`);
+  return n;
+}

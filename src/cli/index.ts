@@ -12,12 +12,13 @@ import { registerCopy } from './copy.js';
 import { registerInspect } from './inspect.js';
 import { registerPrune } from './prune.js';
 import { registerQuantize } from './quantize.js';
+import { registerReport } from './report.js';
 import type { CliIo } from './output.js';
 
 export type { CliIo } from './output.js';
 
 /** Every command, in the order help lists them. */
-const COMMANDS: RegisterCommand[] = [registerInspect, registerQuantize, registerPrune, registerCopy];
+const COMMANDS: RegisterCommand[] = [registerReport, registerInspect, registerQuantize, registerPrune, registerCopy];
 
 /** Run the CLI once; resolves to the exit code. */
 export async function run(io: CliIo): Promise<number> {

@@ -2,14 +2,12 @@
 import path from 'node:path';
 import { Option } from 'commander';
 import { compressModel } from '../compress.js';
-import { McError } from '../errors.js';
 import { PRUNE_SCOPES } from '../passes/registry.js';
-import { parsePattern, parseSparsity } from '../passes/prune.js';
-import { DEFAULT_MIN_ELEMENTS, type PruneStep } from '../recipe.js';
+import { DEFAULT_MIN_ELEMENTS, pruneStep } from '../recipe.js';
 import { modelSizes } from '../size.js';
 import { type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
-import { collect, parseCount } from './quantize.js';
+import { collect } from './quantize.js';
 import { printSizes, printSummary } from './summary.js';
 
 interface PruneFlags extends OutputOptions {
@@ -20,27 +18,6 @@ interface PruneFlags extends OutputOptions {
   exclude: string[];
   minElements: string;
   allowEmpty?: boolean;
-}
-
-/** Validate prune flags into a step. */
-export function pruneStep(f: Omit<PruneFlags, keyof OutputOptions>): PruneStep {
-  const pattern = parsePattern(f.pattern ?? 'unstructured');
-  if (pattern === 'unstructured' && f.sparsity === undefined) {
-    throw new McError('USAGE', 'missing --sparsity <0..1 or %>: the fraction of weights to zero (or give --pattern N:M)');
-  }
-  const sparsity = pattern === 'unstructured' ? parseSparsity(String(f.sparsity)) : 1 - pattern.n / pattern.m;
-  if (pattern !== 'unstructured' && f.sparsity !== undefined && Math.abs(parseSparsity(String(f.sparsity)) - sparsity) > 1e-9) {
-    throw new McError('USAGE', `--sparsity ${f.sparsity} disagrees with --pattern ${pattern.n}:${pattern.m}, which zeros ${sparsity * 100} % of each group; drop --sparsity`);
-  }
-  return {
-    sparsity,
-    scope: f.scope ?? 'layer',
-    pattern,
-    include: f.include ?? [],
-    exclude: f.exclude ?? [],
-    minElements: parseCount(String(f.minElements ?? DEFAULT_MIN_ELEMENTS), '--min-elements'),
-    allowEmpty: Boolean(f.allowEmpty),
-  };
 }
 
 export const registerPrune: RegisterCommand = (program, ctx) => {

@@ -2,9 +2,8 @@
 import path from 'node:path';
 import { Option } from 'commander';
 import { compressModel } from '../compress.js';
-import { McError } from '../errors.js';
 import { QUANTIZER_NAMES, QUANTIZERS } from '../passes/registry.js';
-import { DEFAULT_MIN_ELEMENTS, type QuantizeStep, type QuantizerName } from '../recipe.js';
+import { DEFAULT_MIN_ELEMENTS, type QuantizerName, quantizeStep } from '../recipe.js';
 import { type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
 import { printSummary } from './summary.js';
@@ -19,25 +18,6 @@ interface QuantizeFlags extends OutputOptions {
   exclude: string[];
   minElements: string;
   allowNonfinite?: boolean;
-}
-
-/** Parse a non-negative integer flag. */
-export function parseCount(s: string, flag: string): number {
-  const n = Number(s);
-  if (!/^\d+$/.test(s.trim()) || !Number.isSafeInteger(n)) throw new McError('USAGE', `${flag}: expected a non-negative integer, found "${s}"`);
-  return n;
-}
-
-/** Validate quantize flags into a step. */
-export function quantizeStep(f: Omit<QuantizeFlags, keyof OutputOptions>): QuantizeStep {
-  return {
-    dtype: f.dtype,
-    perChannel: Boolean(f.perChannel),
-    include: f.include ?? [],
-    exclude: f.exclude ?? [],
-    minElements: parseCount(String(f.minElements ?? DEFAULT_MIN_ELEMENTS), '--min-elements'),
-    allowNonfinite: Boolean(f.allowNonfinite),
-  };
 }
 
 export const registerQuantize: RegisterCommand = (program, ctx) => {

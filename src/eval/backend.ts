@@ -11,6 +11,9 @@ export type BackendName = 'wasm' | 'cpu' | 'node';
 
 /** Make `name` the active tfjs backend; returns the one in use. */
 export async function useBackend(name: BackendName = 'wasm'): Promise<BackendName> {
+  // PROD silences tfjs's console banners (e.g. the cpu backend's tfjs-node advert), which
+  // would otherwise land in the middle of a report.
+  tf.env().set('PROD', true);
   if (name === 'node') {
     try {
       await import('@tensorflow/tfjs-node' as string);

@@ -1,0 +1,172 @@
+/**
+ * The framing of a .mcz file (format version 1; docs/format.md is the specification):
+ *
+ *   header (16) | tensor sections | model section | zero padding | table | footer (24)
+ *
+ * Sections are back to back: the first tensor section starts at byte 16 and the footer
+ * ends the file, so every byte is accounted for. The table (found through the footer)
+ * locates and checksums each section. All integers are little-endian. Browser-safe.
+ */
+import { McError } from '../errors.js';
+import { ByteReader, type ByteWriter } from './bytes.js';
+import { crc32 } from './crc32.js';
+
+/** First 8 bytes of every .mcz file ("\x89MCZ\r\n\x1a\n", after PNG: catches text-mode mangling). */
+export const MAGIC = Uint8Array.of(0x89, 0x4d, 0x43, 0x5a, 0x0d, 0x0a, 0x1a, 0x0a);
+/** Last 8 bytes of every .mcz file: a truncated file lacks them. */
+export const END_MAGIC = Uint8Array.of(0x89, 0x45, 0x4e, 0x44, 0x0d, 0x0a, 0x1a, 0x0a);
+/** The format version this code writes and the newest it reads. */
+export const FORMAT_VERSION = 1;
+/** Bytes of the header: magic, u32 version, u32 flags (0). */
+export const HEADER_BYTES = 16;
+/** Bytes of the footer: u64 table offset, u32 table length, u32 table CRC-32, end magic. */
+export const FOOTER_BYTES = 24;
+/** Bytes of the table before its per-tensor rows. */
+export const TABLE_FIXED_BYTES = 36;
+/** Bytes of one table row: u64 offset, u64 length, u32 CRC-32. */
+export const TABLE_ROW_BYTES = 20;
+
+/**
+ * Readers refuse a file whose decoded weights (plus model JSON) exceed 1 MiB + 4096 x the
+ * file's size, before allocating anything; writers pad a file that compresses beyond that
+ * (only near-constant models do), so a small hostile file cannot demand a large allocation.
+ */
+export const BUDGET_FLOOR = 2 ** 20;
+/** See BUDGET_FLOOR. */
+export const BUDGET_RATIO = 4096;
+
+/** Where a section is and its checksum. */
+export interface SectionLoc {
+  offset: number;
+  length: number;
+  crc: number;
+}
+
+/** What the table holds. */
+export interface Table {
+  tensors: SectionLoc[];
+  model: SectionLoc & { rawLength: number };
+  padding: number;
+}
+
+/** Header bytes for format version 1. */
+export function headerBytes(): Uint8Array {
+  const h = new Uint8Array(HEADER_BYTES);
+  h.set(MAGIC);
+  new DataView(h.buffer).setUint32(8, FORMAT_VERSION, true);
+  return h;
+}
+
+/** Table then footer, for a table that starts at `tableOffset`. */
+export function tableAndFooter(t: Table, tableOffset: number, w: ByteWriter): void {
+  const start = w.length;
+  w.u32(t.tensors.length);
+  w.u64(t.padding);
+  w.u64(t.model.offset);
+  w.u64(t.model.length);
+  w.u32(t.model.crc);
+  w.u32(t.model.rawLength);
+  for (const s of t.tensors) {
+    w.u64(s.offset);
+    w.u64(s.length);
+    w.u32(s.crc);
+  }
+  const len = w.length - start;
+  const crc = crc32(w.view(), start, w.length);
+  w.u64(tableOffset);
+  w.u32(len);
+  w.u32(crc);
+  w.bytes(END_MAGIC);
+}
+
+const sameBytes = (a: Uint8Array, at: number, b: Uint8Array): boolean => b.every((v, i) => a[at + i] === v);
+
+/** Check magic and version; the version check comes first so that even a damaged newer file says so. */
+function readHeader(bytes: Uint8Array, source: string): void {
+  const n = Math.min(bytes.length, MAGIC.length);
+  if (!sameBytes(bytes, 0, MAGIC.subarray(0, n))) {
+    throw new McError('BAD_MANIFEST', `${source}: not a .mcz file (expected the bytes 89 4D 43 5A 0D 0A 1A 0A at the start)`);
+  }
+  if (bytes.length < HEADER_BYTES) throw new McError('SIZE_MISMATCH', `${source}: truncated: ${bytes.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  const version = dv.getUint32(8, true);
+  if (version > FORMAT_VERSION) {
+    throw new McError('UNSUPPORTED', `${source}: written by format version ${version}; this maas-compress reads version ${FORMAT_VERSION}; upgrade`);
+  }
+  if (version === 0) throw new McError('BAD_MANIFEST', `${source}: format version 0 does not exist (corrupt header)`);
+  const flags = dv.getUint32(12, true);
+  if (flags !== 0) throw new McError('BAD_MANIFEST', `${source}: header flags ${flags} are not defined in format version 1 (corrupt header)`);
+}
+
+/** Parse header, footer and table, and check every section's place and checksum. */
+export function readFraming(bytes: Uint8Array, source: string): Table {
+  readHeader(bytes, source);
+  const size = bytes.length;
+  const minimum = HEADER_BYTES + TABLE_FIXED_BYTES + FOOTER_BYTES;
+  if (size < minimum || !sameBytes(bytes, size - END_MAGIC.length, END_MAGIC)) {
+    throw new McError('SIZE_MISMATCH', `${source}: truncated: the file (${size} bytes) does not end with the .mcz footer`);
+  }
+  const foot = new ByteReader(bytes, size - FOOTER_BYTES, size, `${source}: footer`);
+  const tableOffset = foot.u64('table offset');
+  const tableLength = foot.u32('table length');
+  const tableCrc = foot.u32('table checksum');
+  if (tableOffset + tableLength !== size - FOOTER_BYTES || tableLength < TABLE_FIXED_BYTES || (tableLength - TABLE_FIXED_BYTES) % TABLE_ROW_BYTES !== 0) {
+    throw new McError('SIZE_MISMATCH', `${source}: footer: table of ${tableLength} bytes at byte ${tableOffset} does not end at the footer (byte ${size - FOOTER_BYTES}); truncated or corrupt`);
+  }
+  if (crc32(bytes, tableOffset, tableOffset + tableLength) !== tableCrc) throw new McError('BAD_MANIFEST', `${source}: table: checksum mismatch (corrupt file)`);
+  const r = new ByteReader(bytes, tableOffset, tableOffset + tableLength, `${source}: table`);
+  const count = r.u32('tensor count');
+  const rows = (tableLength - TABLE_FIXED_BYTES) / TABLE_ROW_BYTES;
+  if (count !== rows) throw new McError('SIZE_MISMATCH', `${source}: table: declares ${count} tensors but holds ${rows} rows`);
+  const padding = r.u64('padding');
+  const model = { offset: r.u64('model offset'), length: r.u64('model length'), crc: r.u32('model checksum'), rawLength: r.u32('model JSON length') };
+  const tensors: SectionLoc[] = [];
+  let at = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const s = { offset: r.u64('section offset'), length: r.u64('section length'), crc: r.u32('section checksum') };
+    if (s.offset !== at || s.length > tableOffset - at) {
+      throw new McError('SIZE_MISMATCH', `${source}: table: tensor section ${i} claims bytes ${s.offset}..${s.offset + s.length}, expected it to start at ${at} and end by ${tableOffset}`);
+    }
+    tensors.push(s);
+    at += s.length;
+  }
+  if (model.offset !== at || model.length < 1 || model.length > tableOffset - at || at + model.length + padding !== tableOffset) {
+    throw new McError('SIZE_MISMATCH', `${source}: table: model section (${model.length} bytes at ${model.offset}) and ${padding} padding bytes do not fill bytes ${at}..${tableOffset}`);
+  }
+  for (let i = model.offset + model.length; i < tableOffset; i++) {
+    if (bytes[i] !== 0) throw new McError('BAD_MANIFEST', `${source}: padding byte ${i} is not zero (corrupt file)`);
+  }
+  if (crc32(bytes, model.offset, model.offset + model.length) !== model.crc) throw new McError('BAD_MANIFEST', `${source}: model section: checksum mismatch (corrupt file)`);
+  return { tensors, model, padding };
+}
+
+/** Section kinds (the first byte of a tensor section). */
+export const KIND = { stored: 0, int8: 1 } as const;
+
+/** The head of a tensor section: the stored form as in a stock manifest, or int8 with its scales. */
+export type SectionHead = { kind: 'stored' } | { kind: 'int8'; axis: number | null; scales: Float32Array };
+
+/** Write a section head: u8 kind; int8: varint (axis + 1, 0 per tensor), then the f32 scales. */
+export function writeHead(w: ByteWriter, h: SectionHead): void {
+  if (h.kind === 'stored') return w.u8(KIND.stored);
+  w.u8(KIND.int8);
+  w.varint(h.axis === null ? 0 : h.axis + 1);
+  for (const s of h.scales) w.f32(s);
+}
+
+/** Read a section head for a tensor of `shape`; scales are checked finite and positive. */
+export function readHead(r: ByteReader, shape: readonly number[]): SectionHead {
+  const kind = r.u8('section kind');
+  if (kind === KIND.stored) return { kind: 'stored' };
+  if (kind !== KIND.int8) throw r.bad(`unknown section kind ${kind}`);
+  const code = r.count('int8 axis', shape.length);
+  const axis = code === 0 ? null : code - 1;
+  const n = axis === null ? 1 : shape[axis];
+  r.need(4 * n, `${n} int8 scales`);
+  const scales = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    scales[i] = r.f32('int8 scale');
+    if (!(scales[i] > 0 && scales[i] < Infinity)) throw r.bad(`int8 scale ${i} is ${scales[i]}, expected a finite positive number`);
+  }
+  return { kind: 'int8', axis, scales };
+}

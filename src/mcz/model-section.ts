@@ -1,0 +1,72 @@
+/**
+ * The model section: raw DEFLATE of the UTF-8 JSON {"model": <model.json without
+ * weightsManifest>, "weights": [<manifest entry of each tensor, in table order>]}.
+ * Entries are validated by the same code that validates a model.json, so a .mcz holds
+ * nothing a stock manifest could not. Browser-safe.
+ */
+import { deflateSync, inflateSync } from 'fflate';
+import { McError, isMcError } from '../errors.js';
+import { type ManifestEntry, type ModelFormat, type ModelJson, parseModelJson } from '../model/manifest.js';
+
+/** model.json content as a .mcz holds it: every field but weightsManifest. */
+export type McZModelJson = Omit<ModelJson, 'weightsManifest'>;
+
+/** Largest model JSON accepted (as for model.json: topologies are small). */
+export const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
+
+/** The model section's content, validated. */
+export interface ModelSection {
+  modelJson: McZModelJson;
+  format: ModelFormat;
+  entries: ManifestEntry[];
+}
+
+/** Validate model fields and entries as a model.json would be; errors name `where`. */
+export function validateModelSection(model: unknown, entries: unknown, where: string): ModelSection {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(model) || !Array.isArray(entries)) throw new McError('BAD_MANIFEST', `${where}: expected {"model": {...}, "weights": [...]}`);
+  // A shard path stands in for the container, so the manifest checks apply unchanged.
+  const asModelJson = { ...model, weightsManifest: [{ paths: ['model.mcz'], weights: entries }] };
+  try {
+    const { json, format } = parseModelJson(JSON.stringify(asModelJson), where);
+    const { weightsManifest, ...modelJson } = json;
+    return { modelJson, format, entries: weightsManifest[0].weights };
+  } catch (e) {
+    if (isMcError(e) && !e.message.startsWith(where)) throw new McError(e.code, `${where}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The section bytes and the JSON's UTF-8 length (deterministic: fixed level, key order as given). */
+export function encodeModelSection(model: McZModelJson, entries: ManifestEntry[]): { bytes: Uint8Array; rawLength: number } {
+  const raw = new TextEncoder().encode(JSON.stringify({ model, weights: entries }));
+  if (raw.length > MAX_MODEL_JSON_BYTES) throw new McError('UNSUPPORTED', `model JSON of ${raw.length} bytes exceeds the ${MAX_MODEL_JSON_BYTES}-byte limit`);
+  return { bytes: deflateSync(raw, { level: 9, mem: 8 }), rawLength: raw.length };
+}
+
+/** Inflate and validate the model section; `rawLength` was checked against the budget already. */
+export function decodeModelSection(section: Uint8Array, rawLength: number, expectTensors: number, source: string): ModelSection {
+  const where = `${source}: model section`;
+  if (rawLength > MAX_MODEL_JSON_BYTES) throw new McError('SIZE_MISMATCH', `${where}: declares ${rawLength} bytes of JSON, more than ${MAX_MODEL_JSON_BYTES}`);
+  let text: string;
+  try {
+    // A given output buffer is never grown by fflate, so a deflate bomb cannot allocate more.
+    const out = inflateSync(section, { out: new Uint8Array(rawLength) });
+    if (out.length !== rawLength) throw new Error(`inflated to ${out.length} bytes, expected ${rawLength}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(out);
+  } catch (e) {
+    throw new McError('BAD_MANIFEST', `${where}: cannot inflate (${(e as Error).message}); corrupt file`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new McError('BAD_JSON', `${where}: invalid JSON (${(e as Error).message})`);
+  }
+  const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as { model?: unknown; weights?: unknown };
+  const s = validateModelSection(obj.model, obj.weights, where);
+  if (s.entries.length !== expectTensors) {
+    throw new McError('SIZE_MISMATCH', `${where}: lists ${s.entries.length} tensors, the table has ${expectTensors} sections`);
+  }
+  return s;
+}

@@ -1,0 +1,91 @@
+/** CI budgets: parsed from flags or config, checked against every candidate. */
+import { McError } from '../errors.js';
+import { parseSize } from '../units.js';
+import { parseNetwork, type NetworkProfile } from './transfer.js';
+
+/** Budgets as given (strings as on the command line, or numbers). */
+export interface BudgetInput {
+  maxAccuracyDrop?: string | number;
+  minSizeReduction?: string | number;
+  maxSize?: string | number;
+  maxTransferTime?: string;
+}
+
+/** A parsed budget. */
+export type Budget =
+  | { kind: 'maxAccuracyDrop'; limit: number }
+  | { kind: 'minSizeReduction'; limit: number }
+  | { kind: 'maxSize'; limit: number }
+  | { kind: 'maxTransferTime'; limit: number; network: NetworkProfile };
+
+/** A budget's outcome for one model (the JSON contract). */
+export interface BudgetResult {
+  name: string;
+  model: string;
+  limit: number;
+  actual: number | null;
+  passed: boolean;
+}
+
+/** Parse "0.5%" or "0.005" into a fraction. */
+export function parseFraction(s: string | number, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(String(s));
+  const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!(v >= 0 && v <= 1)) throw new McError('USAGE', `${flag}: expected a fraction like 0.005 or a percentage like 0.5%, found "${s}"`);
+  return v;
+}
+
+/** Parse "4x" or "4" into a factor. */
+export function parseFactor(s: string | number, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*x?\s*$/i.exec(String(s));
+  const v = m ? Number(m[1]) : NaN;
+  if (!(v > 0)) throw new McError('USAGE', `${flag}: expected a factor like 4x, found "${s}"`);
+  return v;
+}
+
+/** Parse "3s@4g" / "1500ms@3g" into milliseconds and a network. */
+export function parseTimeAt(s: string, flag: string): { ms: number; network: NetworkProfile } {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*@\s*(.+)$/.exec(s);
+  if (!m) throw new McError('USAGE', `${flag}: expected <time>@<network> like 3s@4g, found "${s}"`);
+  return { ms: Number(m[1]) * (m[2] === 'ms' ? 1 : 1000), network: parseNetwork(m[3]) };
+}
+
+/** Validate budget inputs. */
+export function parseBudgets(b: BudgetInput): Budget[] {
+  const out: Budget[] = [];
+  if (b.maxAccuracyDrop !== undefined) out.push({ kind: 'maxAccuracyDrop', limit: parseFraction(b.maxAccuracyDrop, '--max-accuracy-drop') });
+  if (b.minSizeReduction !== undefined) out.push({ kind: 'minSizeReduction', limit: parseFactor(b.minSizeReduction, '--min-size-reduction') });
+  if (b.maxSize !== undefined) out.push({ kind: 'maxSize', limit: parseSize(b.maxSize, '--max-size') });
+  if (b.maxTransferTime !== undefined) {
+    const t = parseTimeAt(b.maxTransferTime, '--max-transfer-time');
+    out.push({ kind: 'maxTransferTime', limit: t.ms, network: t.network });
+  }
+  return out;
+}
+
+/** The figures a budget is checked against. */
+export interface BudgetSubject {
+  name: string;
+  accuracyDrop: number | null;
+  sizeReduction: number;
+  encodedSize: number;
+  transferMs: Record<string, number>;
+}
+
+/** Check every budget against one candidate. */
+export function checkBudgets(budgets: Budget[], m: BudgetSubject): BudgetResult[] {
+  return budgets.map((b) => {
+    switch (b.kind) {
+      case 'maxAccuracyDrop':
+        return { name: 'max-accuracy-drop', model: m.name, limit: b.limit, actual: m.accuracyDrop, passed: m.accuracyDrop !== null && m.accuracyDrop <= b.limit };
+      case 'minSizeReduction':
+        return { name: 'min-size-reduction', model: m.name, limit: b.limit, actual: m.sizeReduction, passed: m.sizeReduction >= b.limit };
+      case 'maxSize':
+        return { name: 'max-size', model: m.name, limit: b.limit, actual: m.encodedSize, passed: m.encodedSize <= b.limit };
+      case 'maxTransferTime': {
+        const actual = m.transferMs[b.network.name];
+        return { name: `max-transfer-time@${b.network.name}`, model: m.name, limit: b.limit, actual, passed: actual <= b.limit };
+      }
+    }
+  });
+}

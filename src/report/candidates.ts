@@ -1,0 +1,100 @@
+/**
+ * Report candidates: a model on disk (tfjs folder, model.json or .mcz), or a recipe built
+ * from the original in a temporary folder. Materialising one gives what the report
+ * measures: its served files (for sizes and transfer) and a runnable model (for metrics).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { compressModel } from '../compress.js';
+import { McError } from '../errors.js';
+import { type Runnable, loadRunnable } from '../eval/predict.js';
+import { DEFAULT_MIN_ELEMENTS, describeRecipe, type Recipe } from '../recipe.js';
+import { fileSizes, modelFiles, type FileSizes } from '../size.js';
+
+/** A candidate as asked for. */
+export type CandidateSpec = { kind: 'path'; path: string; name?: string } | { kind: 'recipe'; name: string; recipe: Recipe };
+
+/** A candidate ready to measure. */
+export interface Materialized {
+  /** Served files: model.json and shards, or one container. */
+  files: FileSizes[];
+  /** True when `files` is one self-contained container (.mcz). */
+  container: boolean;
+  runnable: Runnable;
+  /** Remove temporary files. */
+  cleanup(): Promise<void>;
+}
+
+const quant = (dtype: 'float16' | 'int8', perChannel: boolean) => ({
+  dtype,
+  perChannel,
+  include: [],
+  exclude: [],
+  minElements: DEFAULT_MIN_ELEMENTS,
+  allowNonfinite: false,
+});
+
+/** The recipes `report` builds when no candidate is given. */
+export function defaultRecipes(): CandidateSpec[] {
+  const recipes: Recipe[] = [
+    { quantize: quant('float16', false) },
+    { quantize: quant('int8', true) },
+    {
+      prune: { sparsity: 0.5, scope: 'layer', pattern: 'unstructured', include: [], exclude: [], minElements: DEFAULT_MIN_ELEMENTS, allowEmpty: false },
+      quantize: quant('int8', true),
+    },
+  ];
+  return recipes.map((recipe) => ({ kind: 'recipe', name: describeRecipe(recipe), recipe }));
+}
+
+/** Hook for writing and loading packed containers (set by the .mcz module). */
+export interface ContainerSupport {
+  write(original: string, recipe: Recipe, target: string): Promise<void>;
+  load(file: string): Promise<Runnable>;
+}
+
+let containers: ContainerSupport | undefined;
+
+/** Register .mcz support (called once by the module that implements the container). */
+export function registerContainers(c: ContainerSupport): void {
+  containers = c;
+}
+
+/** A recipe needs a container when the stock manifest cannot hold its output. */
+function needsContainer(r: Recipe): boolean {
+  return Boolean(r.quantize?.perChannel);
+}
+
+async function sizesOf(files: string[]): Promise<FileSizes[]> {
+  const out: FileSizes[] = [];
+  for (const f of files) out.push(await fileSizes(f));
+  return out;
+}
+
+/** Materialise a candidate against `original`. */
+export async function materialize(spec: CandidateSpec, original: string): Promise<Materialized> {
+  if (spec.kind === 'path') {
+    if (spec.path.endsWith('.mcz')) {
+      if (!containers) throw new McError('UNSUPPORTED', `${spec.path}: reading .mcz containers is not available in this build`);
+      return { files: await sizesOf([spec.path]), container: true, runnable: await containers.load(spec.path), cleanup: async () => undefined };
+    }
+    return { files: await sizesOf(await modelFiles(spec.path)), container: false, runnable: await loadRunnable(spec.path), cleanup: async () => undefined };
+  }
+  const tmp = await mkdtemp(path.join(tmpdir(), 'maas-compress-report-'));
+  const cleanup = () => rm(tmp, { recursive: true, force: true });
+  try {
+    if (needsContainer(spec.recipe)) {
+      if (!containers) throw new McError('UNSUPPORTED', `recipe "${spec.name}" needs the .mcz container, which is not available in this build`);
+      const file = path.join(tmp, 'model.mcz');
+      await containers.write(original, spec.recipe, file);
+      return { files: await sizesOf([file]), container: true, runnable: await containers.load(file), cleanup };
+    }
+    const out = path.join(tmp, 'model');
+    await compressModel(original, out, spec.recipe, { command: 'report' });
+    return { files: await sizesOf(await modelFiles(out)), container: false, runnable: await loadRunnable(out), cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
