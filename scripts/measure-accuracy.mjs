@@ -7,7 +7,8 @@ import path from 'node:path';
 import { compressInMemory, compressModel } from '../dist/compress.js';
 import { useBackend } from '../dist/eval/backend.js';
 import { readCsv } from '../dist/eval/data.js';
-import { accuracy, argmax, loadRunnable, predictAll, runnableFromArtifacts } from '../dist/eval/predict.js';
+import { accuracy, loadRunnable, predictAll, runnableFromArtifacts } from '../dist/eval/predict.js';
+import { topClasses as argmax } from '../dist/report/metrics.js';
 import { modelSizes } from '../dist/size.js';
 
 const model = process.argv[2] ?? 'fixtures/mnist-mlp';

@@ -5,6 +5,7 @@ import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import { McError } from '../errors.js';
 import { loadModel } from '../model/load.js';
 import { modelArtifacts } from '../model/tfjs-io.js';
+import { topClasses } from '../report/metrics.js';
 import type { Dataset } from './data.js';
 
 /** A loaded model that maps a batch of inputs to outputs. */
@@ -63,21 +64,9 @@ export async function predictAll(r: Runnable, data: Dataset, batch = 256): Promi
   return { outputs, classes };
 }
 
-/** Index of the largest output per sample. */
-export function argmax(outputs: Float32Array, classes: number): Int32Array {
-  const n = outputs.length / classes;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (outputs[i * classes + c] > outputs[i * classes + best]) best = c;
-    out[i] = best;
-  }
-  return out;
-}
-
 /** Top-1 accuracy against labels. */
 export function accuracy(outputs: Float32Array, classes: number, labels: Int32Array): number {
-  const top = argmax(outputs, classes);
+  const top = topClasses(outputs, classes);
   let ok = 0;
   for (let i = 0; i < top.length; i++) if (top[i] === labels[i]) ok++;
   return top.length ? ok / top.length : 0;

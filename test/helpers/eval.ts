@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { compressInMemory } from '../../src/compress.js';
 import { readCsv } from '../../src/eval/data.js';
-import { accuracy, argmax, loadRunnable, predictAll, runnableFromArtifacts } from '../../src/eval/predict.js';
+import { accuracy, loadRunnable, predictAll, runnableFromArtifacts } from '../../src/eval/predict.js';
+import { topClasses as argmax } from '../../src/report/metrics.js';
 import type { Recipe } from '../../src/recipe.js';
 
 /** Outputs, top-1 classes and accuracy of a model on a CSV split. */
