@@ -8,6 +8,7 @@
  * locates and checksums each section. All integers are little-endian. Browser-safe.
  */
 import { McError } from '../errors.js';
+import { decodeBody, readBody, writeBody } from './body.js';
 import { ByteReader, type ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
 
@@ -84,7 +85,7 @@ const sameBytes = (a: Uint8Array, at: number, b: Uint8Array): boolean => b.every
 /** Check magic and version; the version check comes first so that even a damaged newer file says so. */
 function readHeader(bytes: Uint8Array, source: string): void {
   const n = Math.min(bytes.length, MAGIC.length);
-  if (!sameBytes(bytes, 0, MAGIC.subarray(0, n))) {
+  if (n === 0 || !sameBytes(bytes, 0, MAGIC.subarray(0, n))) {
     throw new McError('BAD_MANIFEST', `${source}: not a .mcz file (expected the bytes 89 4D 43 5A 0D 0A 1A 0A at the start)`);
   }
   if (bytes.length < HEADER_BYTES) throw new McError('SIZE_MISMATCH', `${source}: truncated: ${bytes.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
@@ -146,15 +147,19 @@ export const KIND = { stored: 0, int8: 1 } as const;
 /** The head of a tensor section: the stored form as in a stock manifest, or int8 with its scales. */
 export type SectionHead = { kind: 'stored' } | { kind: 'int8'; axis: number | null; scales: Float32Array };
 
-/** Write a section head: u8 kind; int8: varint (axis + 1, 0 per tensor), then the f32 scales. */
+/**
+ * Write a section head: u8 kind; int8: varint (axis + 1, 0 per tensor), then the float32
+ * scales as a body of their own (byte planes compress the shared exponent bytes).
+ */
 export function writeHead(w: ByteWriter, h: SectionHead): void {
   if (h.kind === 'stored') return w.u8(KIND.stored);
   w.u8(KIND.int8);
   w.varint(h.axis === null ? 0 : h.axis + 1);
-  for (const s of h.scales) w.f32(s);
+  const s = h.scales;
+  writeBody(w, { bytes: new Uint8Array(s.buffer, s.byteOffset, s.byteLength), count: s.length, width: 4, strings: false });
 }
 
-/** Read a section head for a tensor of `shape`; scales are checked finite and positive. */
+/** Read a section head for a tensor of `shape` (whose size the caller checked); scales must be finite and positive. */
 export function readHead(r: ByteReader, shape: readonly number[]): SectionHead {
   const kind = r.u8('section kind');
   if (kind === KIND.stored) return { kind: 'stored' };
@@ -162,10 +167,9 @@ export function readHead(r: ByteReader, shape: readonly number[]): SectionHead {
   const code = r.count('int8 axis', shape.length);
   const axis = code === 0 ? null : code - 1;
   const n = axis === null ? 1 : shape[axis];
-  r.need(4 * n, `${n} int8 scales`);
-  const scales = new Float32Array(n);
+  const raw = decodeBody(readBody(r, n, 4, false, 0, null), r.bytes, `${r.where} scales`);
+  const scales = new Float32Array(raw.buffer, 0, n);
   for (let i = 0; i < n; i++) {
-    scales[i] = r.f32('int8 scale');
     if (!(scales[i] > 0 && scales[i] < Infinity)) throw r.bad(`int8 scale ${i} is ${scales[i]}, expected a finite positive number`);
   }
   return { kind: 'int8', axis, scales };

@@ -9,7 +9,17 @@ import { McError, isMcError } from '../errors.js';
 import { type ManifestEntry, type ModelFormat, type ModelJson, parseModelJson } from '../model/manifest.js';
 
 /** model.json content as a .mcz holds it: every field but weightsManifest. */
-export type McZModelJson = Omit<ModelJson, 'weightsManifest'>;
+export interface McZModelJson {
+  format?: string;
+  modelTopology: unknown;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  signature?: unknown;
+  userDefinedMetadata?: Record<string, unknown>;
+  modelInitializer?: unknown;
+  trainingConfig?: unknown;
+  [extra: string]: unknown;
+}
 
 /** Largest model JSON accepted (as for model.json: topologies are small). */
 export const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
@@ -29,8 +39,8 @@ export function validateModelSection(model: unknown, entries: unknown, where: st
   const asModelJson = { ...model, weightsManifest: [{ paths: ['model.mcz'], weights: entries }] };
   try {
     const { json, format } = parseModelJson(JSON.stringify(asModelJson), where);
-    const { weightsManifest, ...modelJson } = json;
-    return { modelJson, format, entries: weightsManifest[0].weights };
+    const { weightsManifest, ...modelJson } = json as ModelJson;
+    return { modelJson: modelJson as McZModelJson, format, entries: weightsManifest[0].weights };
   } catch (e) {
     if (isMcError(e) && !e.message.startsWith(where)) throw new McError(e.code, `${where}: ${e.message}`);
     throw e;
@@ -50,9 +60,10 @@ export function decodeModelSection(section: Uint8Array, rawLength: number, expec
   if (rawLength > MAX_MODEL_JSON_BYTES) throw new McError('SIZE_MISMATCH', `${where}: declares ${rawLength} bytes of JSON, more than ${MAX_MODEL_JSON_BYTES}`);
   let text: string;
   try {
-    // A given output buffer is never grown by fflate, so a deflate bomb cannot allocate more.
-    const out = inflateSync(section, { out: new Uint8Array(rawLength) });
-    if (out.length !== rawLength) throw new Error(`inflated to ${out.length} bytes, expected ${rawLength}`);
+    // fflate never grows a given output buffer, so a deflate bomb cannot allocate more; one
+    // byte of room past the declared length tells "longer than declared" apart.
+    const out = inflateSync(section, { out: new Uint8Array(rawLength + 1) });
+    if (out.length !== rawLength) throw new Error(`it inflates to ${out.length > rawLength ? `more than ${rawLength}` : out.length} bytes, ${rawLength} declared`);
     text = new TextDecoder('utf-8', { fatal: true }).decode(out);
   } catch (e) {
     throw new McError('BAD_MANIFEST', `${where}: cannot inflate (${(e as Error).message}); corrupt file`);

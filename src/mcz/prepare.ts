@@ -10,6 +10,7 @@ import type { ManifestEntry } from '../model/manifest.js';
 import type { Encoded } from '../passes/types.js';
 import type { BodyInput } from './body.js';
 import type { SectionHead } from './format.js';
+import type { Channels } from './sparse.js';
 
 /** One tensor to pack: a stock entry with its stored bytes (lossless), or an encoded tensor. */
 export interface MczTensor {
@@ -39,6 +40,13 @@ export function encodingName(entry: ManifestEntry, head: SectionHead): string {
   if (head.kind === 'int8') return head.axis === null ? 'int8' : `int8 per channel (axis ${head.axis})`;
   const q = entry.quantization;
   return q ? (q.dtype === 'float16' ? 'float16' : `${q.dtype} affine`) : entry.dtype;
+}
+
+/** How the elements of a tensor of `shape` map to the channels of `axis` (null: one channel), with their scales. */
+export function channelsOf(shape: readonly number[], axis: number | null, scales: Float32Array): Channels {
+  if (axis === null) return { dim: 1, inner: Math.max(1, shape.reduce((a, d) => a * d, 1)), scales };
+  const inner = shape.slice(axis + 1).reduce((a, d) => a * d, 1);
+  return { dim: Math.max(1, shape[axis]), inner: Math.max(1, inner), scales };
 }
 
 /** Bytes per element of an entry's stored form (strings: 1, their bytes are one stream). */
@@ -119,6 +127,6 @@ function prepareEncoded(e: ManifestEntry, enc: Encoded, count: number, at: strin
       break;
     }
   }
-  const width = s.BYTES_PER_ELEMENT;
-  return { entry, head, body: { bytes: u8(s), count, width, strings: false }, encoding: encodingName(entry, head), decodedBytes: 4 * count };
+  const body = { bytes: u8(s), count, width: s.BYTES_PER_ELEMENT, strings: false, channels: head.kind === 'int8' ? channelsOf(e.shape, head.axis, head.scales) : undefined };
+  return { entry, head, body, encoding: encodingName(entry, head), decodedBytes: 4 * count };
 }

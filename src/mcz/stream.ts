@@ -6,7 +6,8 @@
  */
 import { type ByteReader, type ByteWriter, varintBytes } from './bytes.js';
 import { McError } from '../errors.js';
-import { MAX_SCALE_BITS, STATE_BYTES, codedBits, entropyBits, histogram, normalize, ransDecode, ransEncode, readTable, tableBytes, writeTable } from './rans.js';
+import { codedBits, normalize, readTable, tableBytes, writeTable } from './freq.js';
+import { MAX_SCALE_BITS, STATE_BYTES, entropyBits, histogram, ransDecode, ransEncode } from './rans.js';
 
 /** Stream modes (the first byte of a stream). */
 export const STREAM = { raw: 0, constant: 1, rans: 2 } as const;
@@ -23,6 +24,8 @@ export interface StreamPlan {
   /** rans: precision and frequencies. */
   bits: number;
   freq: Uint32Array | null;
+  /** The histogram the plan was made from. */
+  hist: Uint32Array;
 }
 
 /** Pick the cheapest form for `n` symbols with histogram `hist`. */
@@ -35,8 +38,8 @@ export function planStream(hist: Uint32Array, n: number): StreamPlan {
     present++;
     symbol = s;
   }
-  if (n > 0 && present === 1) return { mode: STREAM.constant, bytes: 2, boundBits, symbol, bits: 0, freq: null };
-  let best: StreamPlan = { mode: STREAM.raw, bytes: 1 + n, boundBits, symbol: 0, bits: 0, freq: null };
+  if (n > 0 && present === 1) return { mode: STREAM.constant, bytes: 2, boundBits, symbol, bits: 0, freq: null, hist };
+  let best: StreamPlan = { mode: STREAM.raw, bytes: 1 + n, boundBits, symbol: 0, bits: 0, freq: null, hist };
   if (n < 16) return best;
   // Precision beyond a few times the symbol count buys nothing but table bytes.
   const top = Math.min(MAX_SCALE_BITS, Math.ceil(Math.log2(n)) + 2);
@@ -45,7 +48,7 @@ export function planStream(hist: Uint32Array, n: number): StreamPlan {
     if (!freq) continue;
     const body = Math.ceil(codedBits(hist, freq, bits) / 8) + 2 * STATE_BYTES;
     const bytes = 2 + tableBytes(freq) + varintBytes(body) + body;
-    if (bytes < best.bytes) best = { mode: STREAM.rans, bytes, boundBits, symbol: 0, bits, freq };
+    if (bytes < best.bytes) best = { mode: STREAM.rans, bytes, boundBits, symbol: 0, bits, freq, hist };
   }
   return best;
 }

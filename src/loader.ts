@@ -1,0 +1,78 @@
+/**
+ * maas-compress/loader: a tfjs IOHandler for .mcz files, for Node and browsers.
+ *
+ *   const model = await tf.loadLayersModel(mczLoader('/models/m.mcz'));
+ *   const graph = await tf.loadGraphModel(mczLoader(bytes));
+ *
+ * Browser-safe: no Node built-ins; it imports only fflate, the .mcz reader and tfjs types
+ * (so it works with whichever tfjs the page has). Weights reach tfjs decoded (float32,
+ * int32, bool, string, complex64), exactly as stock tfjs decodes the equivalent stock entry.
+ */
+import type { io } from '@tensorflow/tfjs-core';
+import { McError } from './errors.js';
+import { type McZModel, parseMcz } from './mcz/read.js';
+
+/** The error type every failure is (check `.code`). */
+export { McError } from './errors.js';
+/** The .mcz reader, for callers who want the tensors rather than a tfjs model. */
+export { parseMcz, type McZModel, type McZTensorInfo, type StoredTensor, type McZModelJson } from './mcz/read.js';
+
+/** Options of mczLoader. */
+export interface MczLoaderOptions {
+  /** fetch to use for a URL (default: the global fetch). */
+  fetch?: typeof fetch;
+  /** Name used in errors for bytes given directly (default "model.mcz"). */
+  name?: string;
+}
+
+/** The bytes of `source`: as given, or fetched from its URL. */
+async function bytesOf(source: string | URL | Uint8Array | ArrayBuffer, opts: MczLoaderOptions): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  const url = String(source);
+  const f = opts.fetch ?? globalThis.fetch;
+  if (typeof f !== 'function') throw new McError('UNSUPPORTED', `${url}: no fetch in this environment; pass { fetch } or the file's bytes`);
+  let res: Response;
+  try {
+    res = await f(url);
+  } catch (e) {
+    throw new McError('IO', `${url}: fetch failed (${(e as Error).message})`);
+  }
+  if (!res.ok) throw new McError('MISSING_FILE', `${url}: expected a .mcz file, the server answered HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** tfjs ModelArtifacts of a parsed container: its model.json fields, decoded weight specs and one weight buffer. */
+export function mczArtifacts(m: McZModel): io.ModelArtifacts {
+  const total = m.tensors.reduce((n, t) => n + t.decodedBytes, 0);
+  const data = new Uint8Array(total);
+  const weightSpecs: io.WeightsManifestEntry[] = [];
+  let at = 0;
+  m.tensors.forEach((_, i) => {
+    const d = m.decodedEntry(i);
+    weightSpecs.push(d.entry as io.WeightsManifestEntry);
+    data.set(d.bytes, at);
+    at += d.bytes.length;
+  });
+  const j = m.modelJson;
+  return {
+    modelTopology: j.modelTopology as io.ModelArtifacts['modelTopology'],
+    format: j.format ?? m.format,
+    generatedBy: j.generatedBy,
+    convertedBy: j.convertedBy ?? null,
+    signature: j.signature as object | undefined,
+    userDefinedMetadata: j.userDefinedMetadata as io.ModelArtifacts['userDefinedMetadata'],
+    modelInitializer: j.modelInitializer as object | undefined,
+    trainingConfig: j.trainingConfig as io.TrainingConfig | undefined,
+    weightSpecs,
+    weightData: data.buffer,
+  };
+}
+
+/** An IOHandler that loads a .mcz from a URL (fetched when tfjs calls load()) or from its bytes. */
+export function mczLoader(source: string | URL | Uint8Array | ArrayBuffer, opts: MczLoaderOptions = {}): io.IOHandler {
+  const name = typeof source === 'string' || source instanceof URL ? String(source) : (opts.name ?? 'model.mcz');
+  return {
+    load: async () => mczArtifacts(parseMcz(await bytesOf(source, opts), name)),
+  };
+}

@@ -1,0 +1,10 @@
+/** The packed .mcz container: writing, reading, unpacking (docs/format.md). */
+
+/** Writing: streamed to a file, or in memory; per-tensor stats and the entropy-bound ratio. */
+export { writeMcz, encodeMcz, mczChunks, measureTensor, entropyRatio, type MczTensor, type MczStats, type MczTensorStats, type MczWriteOptions } from './write.js';
+/** Reading (browser-safe): validate everything up front, decode per tensor. */
+export { parseMcz, int8Values, type McZModel, type McZTensorInfo, type StoredTensor, type McZModelJson } from './read.js';
+/** Unpacking to a stock tfjs folder (Node). */
+export { unpackMcz, readMcz, MAX_MCZ_BYTES, type UnpackOptions, type UnpackResult } from './unpack.js';
+/** The format version written and read. */
+export { FORMAT_VERSION } from './format.js';

@@ -1,0 +1,66 @@
+/**
+ * Unpacking a .mcz into a stock tfjs folder: every tensor in its stock stored form
+ * (lossless for everything a stock manifest can hold); per-channel int8, which it cannot
+ * hold, is written as its decoded float32 values, and reported.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { McError } from '../errors.js';
+import { type RecordStep, type SaveResult, saveModel } from '../model/save.js';
+import { type McZModel, parseMcz } from './read.js';
+
+/** Options of unpackMcz. */
+export interface UnpackOptions {
+  /** Replace a non-empty output folder. */
+  force?: boolean;
+  /** Bytes per shard file (default 4194304). */
+  shardSize?: number;
+  /** Step appended to userDefinedMetadata["maas-compress"].steps; omitted: no record. */
+  step?: RecordStep;
+  /** Tool version written in the record. */
+  version?: string;
+}
+
+/** What unpackMcz wrote. */
+export interface UnpackResult extends SaveResult {
+  /** Names of tensors written as float32 because the stock manifest cannot hold their encoding. */
+  widened: string[];
+}
+
+/** Largest .mcz read into memory (Node refuses to read a larger file in one buffer). */
+export const MAX_MCZ_BYTES = 2 ** 31 - 1;
+
+/** Read and parse a .mcz file from disk. */
+export async function readMcz(file: string): Promise<McZModel> {
+  let size: number;
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) throw new McError('MISSING_FILE', `${file}: expected a .mcz file, found a folder or special file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof McError) throw e;
+    throw new McError('MISSING_FILE', `${file}: expected a .mcz file, found nothing`);
+  }
+  if (size > MAX_MCZ_BYTES) throw new McError('UNSUPPORTED', `${file}: ${size} bytes; .mcz files over 2 GiB are not supported by this version`);
+  return parseMcz(new Uint8Array(await readFile(file)), file);
+}
+
+/** Write the model in `file` as a stock tfjs folder `outDir` (atomically). */
+export async function unpackMcz(file: string, outDir: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
+  const m = await readMcz(file);
+  const widened: string[] = [];
+  const save = await saveModel(
+    outDir,
+    { ...m.modelJson, weightsManifest: [] },
+    m.tensors.map((t, i) => ({
+      name: t.name,
+      byteLength: t.storedBytes,
+      produce: () => {
+        const s = m.storedEntry(i);
+        if (s.widened) widened.push(t.name);
+        return { entry: s.entry, bytes: s.bytes };
+      },
+    })),
+    { force: opts.force, shardSize: opts.shardSize, inputs: [file], step: opts.step, version: opts.version },
+  );
+  return { ...save, widened };
+}
