@@ -1,10 +1,12 @@
 /** Run a recipe on a model and write the result: the library entry of quantize, prune and compress. */
 import type { io } from '@tensorflow/tfjs-core';
-import { McError } from './errors.js';
+import path from 'node:path';
+import { entropyRatio, type MczTensor, writeMcz } from './mcz/write.js';
+import { isContainerPath } from './size.js';
 import { loadModel } from './model/load.js';
 import { modelArtifacts } from './model/tfjs-io.js';
 import { saveModel, type SaveResult } from './model/save.js';
-import { planGlobal, planJobs, produceTensor, stockByteLength, toDecoded, type TensorOutcome } from './pipeline.js';
+import { planGlobal, planJobs, produceTensor, runJob, stockByteLength, toDecoded, type TensorOutcome } from './pipeline.js';
 import type { Recipe } from './recipe.js';
 import { VERSION } from './version.js';
 
@@ -35,6 +37,8 @@ export interface CompressResult {
   tensors: TensorOutcome[];
   totals: CompressTotals;
   warnings: string[];
+  /** For a .mcz output: the coded bytes, their order-0 entropy bound and the ratio. */
+  container?: { bytes: number; coded: number; entropyBound: number; ratio: number };
 }
 
 /** Totals over outcomes. */
@@ -53,11 +57,42 @@ export function totalsOf(tensors: TensorOutcome[]): CompressTotals {
   return t;
 }
 
-/** Apply `recipe` to the model at `input` and write a stock tfjs folder at `output`. */
-export async function compressModel(input: string, output: string, recipe: Recipe, opts: CompressOptions = {}): Promise<CompressResult> {
-  if (output.endsWith('.mcz')) {
-    throw new McError('UNSUPPORTED', `${output}: writing the packed .mcz container is not yet supported; give a folder for a stock tfjs model`);
+/** Apply `recipe` to the model at `input` and write a .mcz container, every tensor in the encoding the recipe gives it. */
+async function compressToContainer(input: string, output: string, recipe: Recipe, opts: CompressOptions): Promise<CompressResult> {
+  const model = await loadModel(input);
+  try {
+    const jobs = planJobs(model, recipe, { stockOutput: false });
+    await planGlobal(model, jobs, recipe);
+    const tensors: TensorOutcome[] = [];
+    const warnings: string[] = [];
+    async function* produce(): AsyncIterable<MczTensor> {
+      for (const job of jobs) {
+        const r = await runJob(model, job, recipe);
+        tensors.push(r.outcome);
+        warnings.push(...r.warnings);
+        yield r.enc ? { entry: job.info.entry, encoded: r.enc } : { entry: job.info.entry, stored: r.stored };
+      }
+    }
+    const stats = await writeMcz(output, model.json, produce(), {
+      force: opts.force,
+      inputs: [model.dir],
+      version: VERSION,
+      step: { command: opts.command ?? 'compress', recipe },
+    });
+    stats.perTensor.forEach((p, i) => {
+      tensors[i].bytesAfter = p.bytes;
+      tensors[i].to = p.sparse ? `${p.encoding}, sparse` : p.encoding;
+    });
+    const container = { bytes: stats.bytes, coded: stats.coded, entropyBound: stats.entropyBound, ratio: entropyRatio(stats) };
+    return { input: model.file, output: path.resolve(output), files: [{ name: path.basename(output), bytes: stats.bytes }], tensors, totals: totalsOf(tensors), warnings, container };
+  } finally {
+    await model.close();
   }
+}
+
+/** Apply `recipe` to the model at `input` and write a stock tfjs folder, or a .mcz container when `output` ends in .mcz. */
+export async function compressModel(input: string, output: string, recipe: Recipe, opts: CompressOptions = {}): Promise<CompressResult> {
+  if (isContainerPath(output)) return compressToContainer(input, output, recipe, opts);
   const model = await loadModel(input);
   try {
     const jobs = planJobs(model, recipe, { stockOutput: true });

@@ -19,6 +19,7 @@ const KEYS: Record<string, (v: unknown) => boolean> = {
   shardSize: (v) => Number.isInteger(v) && (v as number) > 0,
   candidates: strList,
   recipes: (v) => Array.isArray(v) && v.every(obj),
+  recipe: obj,
   data: str,
   labels: str,
   noLabels: (v) => typeof v === 'boolean',
@@ -34,6 +35,7 @@ const EXPECTED: Record<string, string> = {
   model: 'a path to model.json or its folder',
   shardSize: 'a positive integer number of bytes',
   candidates: 'a list of paths (tfjs folders, model.json files or .mcz files)',
+  recipe: 'a recipe for compress, like {"prune": {"sparsity": 0.75}, "quantize": {"dtype": "int8", "perChannel": true}}',
   recipes: 'a list of recipes like {"prune": {"sparsity": 0.5}, "quantize": {"dtype": "int8", "perChannel": true}}',
   data: 'a path to a .csv, .json or .npy data file',
   labels: 'a path to a .npy labels file',
@@ -55,6 +57,7 @@ export interface Config {
   shardSize?: number;
   candidates?: string[];
   recipes?: unknown[];
+  recipe?: unknown;
   data?: string;
   labels?: string;
   noLabels?: boolean;

@@ -165,6 +165,38 @@ export function errorOf(reference: Float32Array, decoded: Float32Array): { max: 
   return { max, rms: reference.length ? Math.sqrt(sq / reference.length) : 0 };
 }
 
+/** A job's result before it is written: the stored bytes of an untouched tensor, or the encoded tensor. */
+export interface JobResult {
+  stored?: Uint8Array;
+  enc?: Encoded;
+  /** Its outcome; `bytesAfter` is set by whoever writes it. */
+  outcome: TensorOutcome;
+  warnings: string[];
+}
+
+/** Run a job's passes (or read its bytes when no pass touches it). */
+export async function runJob(model: Model, job: TensorJob, recipe: Recipe): Promise<JobResult> {
+  const e = job.info.entry;
+  const base = { name: e.name, shape: e.shape, dtype: e.dtype, from: storedEncoding(e), bytesBefore: job.info.byteLength, bytesAfter: job.info.byteLength };
+  if (!job.prune && !job.quantizer) {
+    const outcome = { ...base, to: base.from, pruned: false, sparsityBefore: null, sparsityAfter: null, maxError: null, rmsError: null };
+    return { stored: await model.readBytes(job.info), outcome, warnings: [] };
+  }
+  const values = (await model.readValues(job.info)) as Float32Array;
+  const { pruned, enc } = transform(job, values, recipe);
+  const err = job.quantizer ? errorOf(pruned, enc.decoded) : null;
+  const outcome: TensorOutcome = {
+    ...base,
+    to: job.quantizer ? encodedName(enc) : 'float32',
+    pruned: job.prune,
+    sparsityBefore: sparsityOf(values),
+    sparsityAfter: sparsityOf(enc.decoded),
+    maxError: err?.max ?? null,
+    rmsError: err?.rms ?? null,
+  };
+  return { enc, outcome, warnings: enc.warnings };
+}
+
 /** Produce a job's output (stock form by default, or `toDecoded`) and its outcome. */
 export async function produceTensor(
   model: Model,
@@ -172,26 +204,7 @@ export async function produceTensor(
   recipe: Recipe,
   write: (entry: ManifestEntry, enc: Encoded) => ProducedTensor = toStock,
 ): Promise<{ out: ProducedTensor; outcome: TensorOutcome; warnings: string[] }> {
-  const e = job.info.entry;
-  const base = { name: e.name, shape: e.shape, dtype: e.dtype, from: storedEncoding(e), bytesBefore: job.info.byteLength };
-  if (!job.prune && !job.quantizer) {
-    const out = { entry: e, bytes: await model.readBytes(job.info) };
-    const outcome = { ...base, to: base.from, bytesAfter: out.bytes.length, pruned: false, sparsityBefore: null, sparsityAfter: null, maxError: null, rmsError: null };
-    return { out, outcome, warnings: [] };
-  }
-  const values = (await model.readValues(job.info)) as Float32Array;
-  const { pruned, enc } = transform(job, values, recipe);
-  const out = write(e, enc);
-  const err = job.quantizer ? errorOf(pruned, enc.decoded) : null;
-  const outcome: TensorOutcome = {
-    ...base,
-    to: job.quantizer ? encodedName(enc) : 'float32',
-    bytesAfter: out.bytes.length,
-    pruned: job.prune,
-    sparsityBefore: sparsityOf(values),
-    sparsityAfter: sparsityOf(enc.decoded),
-    maxError: err?.max ?? null,
-    rmsError: err?.rms ?? null,
-  };
-  return { out, outcome, warnings: enc.warnings };
+  const r = await runJob(model, job, recipe);
+  const out = r.enc ? write(job.info.entry, r.enc) : { entry: job.info.entry, bytes: r.stored as Uint8Array };
+  return { out, outcome: { ...r.outcome, bytesAfter: out.bytes.length }, warnings: r.warnings };
 }

@@ -71,9 +71,14 @@ export async function modelFiles(p: string): Promise<string[]> {
   }
 }
 
-/** Sizes of every file of a model (a tfjs folder or model.json), and their total. */
+/** True when `p` names a packed container rather than a tfjs folder or model.json. */
+export function isContainerPath(p: string): boolean {
+  return p.toLowerCase().endsWith('.mcz');
+}
+
+/** Sizes of every served file of a model (a tfjs folder, model.json, or one .mcz), and their total. */
 export async function modelSizes(p: string): Promise<{ files: FileSizes[]; total: Sizes }> {
   const files: FileSizes[] = [];
-  for (const f of await modelFiles(p)) files.push(await fileSizes(f));
+  for (const f of isContainerPath(p) ? [p] : await modelFiles(p)) files.push(await fileSizes(f));
   return { files, total: sumSizes(files) };
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { McError } from '../errors.js';
 import { formatBytes } from '../format.js';
+import type { CompressResult } from '../compress.js';
 import type { SaveResult } from '../model/save.js';
 import { parseSize } from '../units.js';
 import type { Output } from './output.js';
@@ -16,7 +17,7 @@ export interface OutputOptions {
 /** Add -o, --force and --shard-size to a command. */
 export function withOutputOptions(cmd: Command): Command {
   return cmd
-    .option('-o, --output <path>', 'output folder (a stock tfjs model)')
+    .option('-o, --output <path>', 'output: a folder (stock tfjs model) or a file ending in .mcz (packed container)')
     .option('--force', 'replace a non-empty output folder')
     .option('--shard-size <bytes>', 'bytes per weights shard (e.g. 4194304, 4MiB)', '4194304');
 }
@@ -27,8 +28,15 @@ export function outputPlan(o: OutputOptions): { output: string; force: boolean; 
   return { output: o.output, force: Boolean(o.force), shardSize: parseSize(o.shardSize ?? '4194304', '--shard-size') };
 }
 
-/** Print the files written. */
-export function printWritten(out: Output, r: SaveResult): void {
+/** Print the files written, and for a container how close its coding came to the entropy bound. */
+export function printWritten(out: Output, r: SaveResult, container?: CompressResult['container']): void {
   const total = r.files.reduce((s, f) => s + f.bytes, 0);
-  out.result(`wrote ${r.dir} (${r.files.length} files, ${formatBytes(total)})`);
+  if (!container) {
+    out.result(`wrote ${r.dir} (${r.files.length} files, ${formatBytes(total)})`);
+    return;
+  }
+  out.result(`wrote ${r.dir} (${formatBytes(total)})`);
+  out.result(
+    `entropy-bound ratio ${container.ratio.toFixed(4)}: tensors coded in ${formatBytes(container.coded)}, order-0 bound of their stored symbols ${formatBytes(container.entropyBound)}`,
+  );
 }

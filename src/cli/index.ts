@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { makeCtx, type RegisterCommand } from './context.js';
 import { registerCopy } from './copy.js';
 import { registerInspect } from './inspect.js';
+import { registerPack } from './pack.js';
 import { registerPrune } from './prune.js';
 import { registerQuantize } from './quantize.js';
 import { registerReport } from './report.js';
@@ -18,7 +19,7 @@ import type { CliIo } from './output.js';
 export type { CliIo } from './output.js';
 
 /** Every command, in the order help lists them. */
-const COMMANDS: RegisterCommand[] = [registerReport, registerInspect, registerQuantize, registerPrune, registerCopy];
+const COMMANDS: RegisterCommand[] = [registerReport, registerInspect, registerQuantize, registerPrune, registerPack, registerCopy];
 
 /** Run the CLI once; resolves to the exit code. */
 export async function run(io: CliIo): Promise<number> {

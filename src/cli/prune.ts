@@ -45,6 +45,6 @@ export const registerPrune: RegisterCommand = (program, ctx) => {
     printSummary(out, r);
     printSizes(out, before.total, after.total);
     out.line(out.c.dim('raw size does not shrink until the zeros are packed (gzip/brotli or a .mcz container)'));
-    printWritten(out, { dir: r.output, files: r.files });
+    printWritten(out, { dir: r.output, files: r.files }, r.container);
   });
 };

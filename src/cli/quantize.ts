@@ -41,6 +41,6 @@ export const registerQuantize: RegisterCommand = (program, ctx) => {
     const r = await compressModel(await ctx.model(arg), path.resolve(ctx.io.cwd, plan.output), { quantize: step }, { ...plan, command: 'quantize' });
     out.document({ schemaVersion: 1, command: 'quantize', recipe: { quantize: step }, ...r });
     printSummary(out, r);
-    printWritten(out, { dir: r.output, files: r.files });
+    printWritten(out, { dir: r.output, files: r.files }, r.container);
   });
 };

@@ -78,6 +78,7 @@ export const registerReport: RegisterCommand = (program, ctx) => {
         original,
         candidates,
         data,
+        dataName: data && !path.relative(ctx.io.cwd, data).startsWith('..') ? path.relative(ctx.io.cwd, data) : data,
         labelsFile,
         noLabels: f.labels === false || cfg.noLabels === true,
         samples,

@@ -7,10 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compressModel } from '../compress.js';
-import { McError } from '../errors.js';
-import { type Runnable, loadRunnable } from '../eval/predict.js';
+import { type Runnable, loadRunnable, runnableFromArtifacts } from '../eval/predict.js';
+import { mczArtifacts } from '../loader.js';
+import { readMcz } from '../mcz/unpack.js';
 import { DEFAULT_MIN_ELEMENTS, describeRecipe, type Recipe } from '../recipe.js';
-import { fileSizes, modelFiles, type FileSizes } from '../size.js';
+import { fileSizes, isContainerPath, modelFiles, type FileSizes } from '../size.js';
 
 /** A candidate as asked for. */
 export type CandidateSpec = { kind: 'path'; path: string; name?: string } | { kind: 'recipe'; name: string; recipe: Recipe };
@@ -48,22 +49,15 @@ export function defaultRecipes(): CandidateSpec[] {
   return recipes.map((recipe) => ({ kind: 'recipe', name: describeRecipe(recipe), recipe }));
 }
 
-/** Hook for writing and loading packed containers (set by the .mcz module). */
-export interface ContainerSupport {
-  write(original: string, recipe: Recipe, target: string): Promise<void>;
-  load(file: string): Promise<Runnable>;
+/** Load a .mcz container into stock tfjs through the loader. */
+async function loadContainer(file: string): Promise<Runnable> {
+  const m = await readMcz(file);
+  return runnableFromArtifacts(mczArtifacts(m), m.format);
 }
 
-let containers: ContainerSupport | undefined;
-
-/** Register .mcz support (called once by the module that implements the container). */
-export function registerContainers(c: ContainerSupport): void {
-  containers = c;
-}
-
-/** A recipe needs a container when the stock manifest cannot hold its output. */
+/** A recipe is packed when the stock manifest cannot hold its output, or when it prunes (only the container stores just the non-zeros). */
 function needsContainer(r: Recipe): boolean {
-  return Boolean(r.quantize?.perChannel);
+  return Boolean(r.quantize?.perChannel || r.prune);
 }
 
 async function sizesOf(files: string[]): Promise<FileSizes[]> {
@@ -75,9 +69,8 @@ async function sizesOf(files: string[]): Promise<FileSizes[]> {
 /** Materialise a candidate against `original`. */
 export async function materialize(spec: CandidateSpec, original: string): Promise<Materialized> {
   if (spec.kind === 'path') {
-    if (spec.path.endsWith('.mcz')) {
-      if (!containers) throw new McError('UNSUPPORTED', `${spec.path}: reading .mcz containers is not available in this build`);
-      return { files: await sizesOf([spec.path]), container: true, runnable: await containers.load(spec.path), cleanup: async () => undefined };
+    if (isContainerPath(spec.path)) {
+      return { files: await sizesOf([spec.path]), container: true, runnable: await loadContainer(spec.path), cleanup: async () => undefined };
     }
     return { files: await sizesOf(await modelFiles(spec.path)), container: false, runnable: await loadRunnable(spec.path), cleanup: async () => undefined };
   }
@@ -85,10 +78,9 @@ export async function materialize(spec: CandidateSpec, original: string): Promis
   const cleanup = () => rm(tmp, { recursive: true, force: true });
   try {
     if (needsContainer(spec.recipe)) {
-      if (!containers) throw new McError('UNSUPPORTED', `recipe "${spec.name}" needs the .mcz container, which is not available in this build`);
       const file = path.join(tmp, 'model.mcz');
-      await containers.write(original, spec.recipe, file);
-      return { files: await sizesOf([file]), container: true, runnable: await containers.load(file), cleanup };
+      await compressModel(original, file, spec.recipe, { command: 'report' });
+      return { files: await sizesOf([file]), container: true, runnable: await loadContainer(file), cleanup };
     }
     const out = path.join(tmp, 'model');
     await compressModel(original, out, spec.recipe, { command: 'report' });

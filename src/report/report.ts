@@ -23,6 +23,8 @@ export interface ReportOptions {
   candidates: CandidateSpec[];
   /** Evaluation data file (.csv, .json, .npy); none: seeded synthetic inputs. */
   data?: string;
+  /** How the data file is named in the report (default: its path). */
+  dataName?: string;
   /** Labels for .npy data. */
   labelsFile?: string;
   /** CSV without a label column. */
@@ -146,7 +148,7 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
     passed: budgets.every((b) => b.passed),
     backend,
     encoding: o.encoding,
-    data: { source: d.source, samples: d.samples, labels: d.labels !== null, synthetic: !o.data },
+    data: { source: o.data ? o.dataName ?? d.source : d.source, samples: d.samples, labels: d.labels !== null, synthetic: !o.data },
     networks: nets,
     models,
     budgets,
