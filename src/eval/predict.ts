@@ -12,9 +12,12 @@ import type { Dataset } from './data.js';
 export interface Runnable {
   /** Input shape without the batch dimension (unknown dims as -1). */
   inputShape: number[];
-  predict(x: tf.Tensor): tf.Tensor;
+  /** Every output of the model, in the model's output order. */
+  predict(x: tf.Tensor): tf.Tensor[];
   dispose(): void;
 }
+
+const list = (y: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] => (y instanceof tf.Tensor ? [y] : Array.isArray(y) ? y : Object.values(y));
 
 /** Load a tfjs model from disk into stock tfjs (layers or graph). */
 export async function loadRunnable(p: string): Promise<Runnable> {
@@ -31,37 +34,47 @@ export async function runnableFromArtifacts(artifacts: tf.io.ModelArtifacts, for
   const handler = tf.io.fromMemory(artifacts);
   if (format === 'graph-model') {
     const g = await loadGraphModel(handler);
-    return { inputShape: (g.inputs[0].shape ?? [-1]).slice(1), predict: (x) => g.predict(x) as tf.Tensor, dispose: () => g.dispose() };
+    return { inputShape: (g.inputs[0].shape ?? [-1]).slice(1), predict: (x) => list(g.predict(x)), dispose: () => g.dispose() };
   }
   const m = await loadLayersModel(handler);
-  return { inputShape: (m.inputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? -1), predict: (x) => m.predict(x) as tf.Tensor, dispose: () => m.dispose() };
+  return { inputShape: (m.inputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? -1), predict: (x) => list(m.predict(x)), dispose: () => m.dispose() };
 }
 
-/** Outputs of the model for every sample: `samples × classes`, row-major. */
-export async function predictAll(r: Runnable, data: Dataset, batch = 256): Promise<{ outputs: Float32Array; classes: number }> {
+/** One output of a model over every sample: `samples × width`, row-major. */
+export interface OutputHead {
+  values: Float32Array;
+  width: number;
+}
+
+/**
+ * Every output of the model for every sample. `outputs` / `classes` are the first
+ * output (the one labels and top-1 refer to); `heads` holds all of them.
+ */
+export async function predictAll(r: Runnable, data: Dataset, batch = 256): Promise<{ outputs: Float32Array; classes: number; heads: OutputHead[] }> {
   const known = r.inputShape.filter((d) => d > 0).reduce((a, b) => a * b, 1);
   const unknown = r.inputShape.filter((d) => d <= 0).length;
   if ((unknown === 0 && known !== data.width) || data.width % known !== 0) {
     throw new McError('BAD_VALUE', `${data.source}: ${data.width} values per sample do not fit the model's input shape [${r.inputShape.join(', ')}]`);
   }
   const shape = r.inputShape.map((d) => (d > 0 ? d : data.width / known));
-  const parts: Float32Array[] = [];
-  let classes = 0;
+  let parts: Float32Array[][] = [];
   for (let at = 0; at < data.samples; at += batch) {
     const n = Math.min(batch, data.samples - at);
-    const y = tf.tidy(() => r.predict(tf.tensor(data.inputs.subarray(at * data.width, (at + n) * data.width), [n, ...shape])));
-    const v = (await y.data()) as Float32Array;
-    classes = v.length / n;
-    parts.push(v);
-    y.dispose();
+    const ys = tf.tidy(() => r.predict(tf.tensor(data.inputs.subarray(at * data.width, (at + n) * data.width), [n, ...shape])));
+    if (parts.length === 0) parts = ys.map(() => []);
+    for (const [k, y] of ys.entries()) parts[k].push((await y.data()) as Float32Array);
+    tf.dispose(ys);
   }
-  const outputs = new Float32Array(data.samples * classes);
-  let o = 0;
-  for (const p of parts) {
-    outputs.set(p, o);
-    o += p.length;
-  }
-  return { outputs, classes };
+  const heads = parts.map((chunks) => {
+    const values = new Float32Array(chunks.reduce((a, c) => a + c.length, 0));
+    let o = 0;
+    for (const c of chunks) {
+      values.set(c, o);
+      o += c.length;
+    }
+    return { values, width: data.samples ? values.length / data.samples : 0 };
+  });
+  return { outputs: heads[0].values, classes: heads[0].width, heads };
 }
 
 /** Top-1 accuracy against labels. */

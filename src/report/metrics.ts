@@ -10,6 +10,8 @@ export interface Metrics {
   cosine: number;
   /** Largest absolute difference of any output value. */
   maxAbsError: number;
+  /** For models with several outputs: the metrics of each (the fields above are the first output's). */
+  outputs?: Metrics[];
 }
 
 /** Top-1 class of each sample. */

@@ -91,7 +91,7 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
     throw new McError('USAGE', '--max-accuracy-drop needs labelled data (--data with labels); without labels only agreement can be measured');
   }
   const models: ModelReport[] = [];
-  let base: { outputs: Float32Array; classes: number } | undefined;
+  let base: Awaited<ReturnType<typeof predictAll>> | undefined;
   for (const [i, spec] of specs.entries()) {
     const name = spec.kind === 'path' ? spec.name ?? spec.path : spec.name;
     o.onProgress?.(i, specs.length, name);
@@ -103,10 +103,14 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
       }
       const out = await predictAll(m.runnable, data);
       base ??= out;
-      if (out.classes !== base.classes) {
-        throw new McError('BAD_VALUE', `${name}: gives ${out.classes} outputs per sample, the original gives ${base.classes}`);
+      const b = base;
+      if (out.heads.length !== b.heads.length || out.heads.some((h, k) => h.width !== b.heads[k].width)) {
+        const shape = (p: typeof out) => p.heads.map((h) => h.width).join(' + ');
+        throw new McError('BAD_VALUE', `${name}: gives outputs of ${shape(out)} values per sample, the original gives ${shape(b)}`);
       }
-      const metrics = compareOutputs(base.outputs, out.outputs, out.classes, data.labels);
+      // Labels refer to the first output; every output is compared with the original's.
+      const perOutput = out.heads.map((h, k) => compareOutputs(b.heads[k].values, h.values, h.width, k === 0 ? data!.labels : null));
+      const metrics: Metrics = perOutput.length > 1 ? { ...perOutput[0], outputs: perOutput } : perOutput[0];
       const sizes = sumSizes(m.files);
       models.push({
         name,

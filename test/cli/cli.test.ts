@@ -72,6 +72,24 @@ describe('inspect output', () => {
     expect(doc.totals.bytes).toBe(everyDtype().reduce((n, e) => n + e.bytes.length, 0));
   });
 
+  it('lists every tensor of the graph fixture, its int32 tensor included', async () => {
+    const r = await cli(['inspect', 'fixtures/mnist-graph/model.json', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.format).toBe('graph-model');
+    expect(doc.tensors.map((t: any) => [t.name, t.dtype])).toEqual([
+      ['reshape/shape', 'int32'],
+      ['dense1/kernel', 'float32'],
+      ['dense1/bias', 'float32'],
+      ['dense2/kernel', 'float32'],
+      ['dense2/bias', 'float32'],
+      ['dense3/kernel', 'float32'],
+      ['dense3/bias', 'float32'],
+    ]);
+    expect(doc.tensors[0].stats).toMatchObject({ min: -1, max: 784 });
+    expect(doc.totals).toEqual({ tensors: 7, parameters: 266612, bytes: 1066448 });
+  });
+
   it('prints a table without colour when NO_COLOR is set or with --no-color', async () => {
     const root = tempDir();
     writeModel(root, everyDtype());

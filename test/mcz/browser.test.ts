@@ -5,12 +5,13 @@
  * with the Node predictions of the same files. Needs Debian's chromium at /usr/bin/chromium
  * (apt-get install -y chromium); driven by playwright-core, which downloads nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { NEEDS_CHROMIUM, launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/model/load.js';
 import { mczLoader } from '../../src/loader.js';
@@ -20,7 +21,6 @@ import { readTestCsv, tf } from '../helpers/tfjs.js';
 import { buildLoader } from '../../scripts/build-loader.mjs';
 import { packFixture, pruneInt8Tensors } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROWS = 16;
 
 /** The models served, with how to load them and the input rows to predict on. */
@@ -86,11 +86,7 @@ describe('the bundled loader in Chromium', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    if (!existsSync(CHROMIUM)) return;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -99,7 +95,7 @@ describe('the bundled loader in Chromium', () => {
   });
 
   it('predicts in the browser exactly as in Node', async () => {
-    expect(existsSync(CHROMIUM), `the browser test needs Debian's chromium at ${CHROMIUM}: apt-get install -y chromium`).toBe(true);
+    expect(browser, NEEDS_CHROMIUM).toBeDefined();
     const tab = await (browser as Browser).newPage();
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(String(e)));
