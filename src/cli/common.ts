@@ -7,6 +7,9 @@ import type { SaveResult } from '../model/save.js';
 import { parseSize } from '../units.js';
 import type { Output } from './output.js';
 
+/** Collect a repeatable option's values. */
+export const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
 /** The parsed output options. */
 export interface OutputOptions {
   output?: string;

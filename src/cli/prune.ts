@@ -5,9 +5,8 @@ import { compressModel } from '../compress.js';
 import { PRUNE_SCOPES } from '../passes/registry.js';
 import { DEFAULT_MIN_ELEMENTS, pruneStep } from '../recipe.js';
 import { modelSizes } from '../size.js';
-import { type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
+import { type OutputOptions, collect, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
-import { collect } from './quantize.js';
 import { printSizes, printSummary } from './summary.js';
 
 interface PruneFlags extends OutputOptions {

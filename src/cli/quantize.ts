@@ -4,12 +4,9 @@ import { Option } from 'commander';
 import { compressModel } from '../compress.js';
 import { QUANTIZER_NAMES, QUANTIZERS } from '../passes/registry.js';
 import { DEFAULT_MIN_ELEMENTS, type QuantizerName, quantizeStep } from '../recipe.js';
-import { type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
+import { type OutputOptions, collect, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
 import { printSummary } from './summary.js';
-
-/** Collect a repeatable option. */
-export const collect = (v: string, prev: string[]) => [...prev, v];
 
 interface QuantizeFlags extends OutputOptions {
   dtype: QuantizerName;

@@ -13,8 +13,8 @@ import { renderHtml } from '../report/html.js';
 import { budgetLine, renderMarkdown, renderTable } from '../report/render.js';
 import { type Encoding, buildReport } from '../report/report.js';
 import { NETWORKS, parseNetwork } from '../report/transfer.js';
+import { collect } from './common.js';
 import type { RegisterCommand } from './context.js';
-import { collect } from './quantize.js';
 
 interface ReportFlags extends BudgetInput {
   data?: string;
