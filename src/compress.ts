@@ -1,17 +1,20 @@
 /** Run a recipe on a model and write the result: the library entry of quantize, prune and compress. */
 import type { io } from '@tensorflow/tfjs-core';
 import path from 'node:path';
-import { entropyRatio, type MczTensor, writeMcz } from './mcz/write.js';
+import { type EncodedSection, entropyRatio, writeMczSections } from './mcz/write.js';
 import { isContainerPath } from './size.js';
-import { loadModel } from './model/load.js';
+import { type Model, loadModel } from './model/load.js';
 import { modelArtifacts } from './model/tfjs-io.js';
 import { saveModel, type SaveResult } from './model/save.js';
-import { planGlobal, planJobs, produceTensor, runJob, stockByteLength, toDecoded, type TensorOutcome } from './pipeline.js';
+import { BufferPool } from './parallel/buffers.js';
+import { type ParallelOptions, TaskPool, orderedMap, workersFor } from './parallel/pool.js';
+import type { StockResult } from './parallel/tasks.js';
+import { type TensorJob, type TensorOutcome, planGlobal, planJobs, produceOn, produceTensor, stockByteLength, toDecoded } from './pipeline.js';
 import type { Recipe } from './recipe.js';
 import { VERSION } from './version.js';
 
-/** Options of compressModel. */
-export interface CompressOptions {
+/** Options of compressModel (`workers`, `memoryBudget`, `workerScript`: see ParallelOptions). */
+export interface CompressOptions extends ParallelOptions {
   shardSize?: number;
   force?: boolean;
   /** Name of the command recorded in the output's metadata. */
@@ -60,20 +63,28 @@ export function totalsOf(tensors: TensorOutcome[]): CompressTotals {
 /** Apply `recipe` to the model at `input` and write a .mcz container, every tensor in the encoding the recipe gives it. */
 async function compressToContainer(input: string, output: string, recipe: Recipe, opts: CompressOptions): Promise<CompressResult> {
   const model = await loadModel(input);
+  const pool = TaskPool.open(workersFor('section', modelBytes(model), largestTensor(model), opts), opts.workerScript);
   try {
     const jobs = planJobs(model, recipe, { stockOutput: false });
     await planGlobal(model, jobs, recipe);
     const tensors: TensorOutcome[] = [];
     const warnings: string[] = [];
-    async function* produce(): AsyncIterable<MczTensor> {
-      for (const job of jobs) {
-        const r = await runJob(model, job, recipe);
+    // Passes and section encoding run in the pool, a few tensors at a time; sections come back in order.
+    const buffers = new BufferPool(1);
+    const encode = async (job: TensorJob) => {
+      const stored = await model.readBytes(job.info, buffers.take(job.info.byteLength));
+      const r = await pool.run('section', { job, stored, recipe }, [stored.buffer as ArrayBuffer]);
+      buffers.give(r.input.buffer);
+      return r;
+    };
+    async function* sections(): AsyncIterable<EncodedSection> {
+      for await (const r of orderedMap(jobs, encode, pool.inFlight(largestTensor(model)), byteWeight)) {
         tensors.push(r.outcome);
         warnings.push(...r.warnings);
-        yield r.enc ? { entry: job.info.entry, encoded: r.enc } : { entry: job.info.entry, stored: r.stored };
+        yield r.section;
       }
     }
-    const stats = await writeMcz(output, model.json, produce(), {
+    const stats = await writeMczSections(output, model.json, sections(), {
       force: opts.force,
       inputs: [model.dir],
       version: VERSION,
@@ -86,36 +97,68 @@ async function compressToContainer(input: string, output: string, recipe: Recipe
     const container = { bytes: stats.bytes, coded: stats.coded, entropyBound: stats.entropyBound, ratio: entropyRatio(stats) };
     return { input: model.file, output: path.resolve(output), files: [{ name: path.basename(output), bytes: stats.bytes }], tensors, totals: totalsOf(tensors), warnings, container };
   } finally {
+    await pool.close();
     await model.close();
   }
 }
+
+/** Stored bytes of every tensor of a model. */
+function modelBytes(model: Model): number {
+  return model.tensors.reduce((n, t) => n + t.byteLength, 0);
+}
+
+/** Stored bytes of a model's largest tensor. */
+function largestTensor(model: Model): number {
+  return model.tensors.reduce((n, t) => Math.max(n, t.byteLength), 0);
+}
+
+/** A job's weight in flight: its stored bytes. */
+const byteWeight = (job: TensorJob): number => job.info.byteLength;
 
 /** Apply `recipe` to the model at `input` and write a stock tfjs folder, or a .mcz container when `output` ends in .mcz. */
 export async function compressModel(input: string, output: string, recipe: Recipe, opts: CompressOptions = {}): Promise<CompressResult> {
   if (isContainerPath(output)) return compressToContainer(input, output, recipe, opts);
   const model = await loadModel(input);
+  const pool = TaskPool.open(workersFor('stock', modelBytes(model), largestTensor(model), opts), opts.workerScript);
   try {
     const jobs = planJobs(model, recipe, { stockOutput: true });
     await planGlobal(model, jobs, recipe);
     const tensors: TensorOutcome[] = [];
     const warnings: string[] = [];
-    const save = await saveModel(
-      output,
-      model.json,
-      jobs.map((job) => ({
-        name: job.info.name,
-        byteLength: stockByteLength(job),
-        produce: async () => {
-          const r = await produceTensor(model, job, recipe);
-          tensors.push(r.outcome);
-          warnings.push(...r.warnings);
-          return r.out;
-        },
-      })),
-      { shardSize: opts.shardSize, force: opts.force, inputs: [model.dir], version: VERSION, step: { command: opts.command ?? 'compress', recipe } },
-    );
-    return { input: model.file, output: save.dir, files: save.files, tensors, totals: totalsOf(tensors), warnings };
+    // Tensors a pass touches run in the pool, a few at a time; the others are copied as read.
+    const buffers = new BufferPool(1);
+    const produce = async (job: TensorJob): Promise<StockResult> => {
+      const stored = await model.readBytes(job.info, buffers.take(job.info.byteLength));
+      const r = !job.prune && !job.quantizer ? { ...produceOn(job, stored, recipe), input: stored } : await pool.run('stock', { job, stored, recipe }, [stored.buffer as ArrayBuffer]);
+      // The read buffer is reused once free: now, or after the write when the output is a view of it.
+      if (r.out.bytes.buffer !== r.input.buffer) buffers.give(r.input.buffer);
+      return r;
+    };
+    const results = orderedMap(jobs, produce, pool.inFlight(largestTensor(model)), byteWeight);
+    try {
+      const save = await saveModel(
+        output,
+        model.json,
+        jobs.map((job) => ({
+          name: job.info.name,
+          byteLength: stockByteLength(job),
+          produce: async () => {
+            const r = await results.next();
+            if (r.done) throw new Error(`compressModel: no result for tensor "${job.info.name}"`);
+            const { out, outcome, input } = r.value;
+            tensors.push(outcome);
+            warnings.push(...r.value.warnings);
+            return out.bytes.buffer === input.buffer ? { ...out, release: () => buffers.give(input.buffer) } : out;
+          },
+        })),
+        { shardSize: opts.shardSize, force: opts.force, inputs: [model.dir], version: VERSION, step: { command: opts.command ?? 'compress', recipe } },
+      );
+      return { input: model.file, output: save.dir, files: save.files, tensors, totals: totalsOf(tensors), warnings };
+    } finally {
+      await results.return(undefined);
+    }
   } finally {
+    await pool.close();
     await model.close();
   }
 }

@@ -6,13 +6,16 @@
 import { McError } from './errors.js';
 import { nameFilter } from './glob.js';
 import type { Model, TensorInfo } from './model/load.js';
+import { decodeEntry } from './model/decode.js';
+import { BufferPool } from './parallel/buffers.js';
+import { decodeTable } from './model/float16.js';
 import type { ManifestEntry } from './model/manifest.js';
 import type { ProducedTensor } from './model/save.js';
 import { outputChannelAxis } from './passes/axis.js';
-import { GlobalHistogram, type PrunePlan, applyPlan, isPruneTarget, nmAxis, planLayer, pruneNM, sparsityOf } from './passes/prune.js';
+import { GlobalHistogram, type PrunePlan, applyPlan, applyPlanInPlace, isPruneTarget, nmAxis, planLayer, pruneNM } from './passes/prune.js';
 import { int8ToStockUint8 } from './passes/quantize.js';
 import { QUANTIZERS } from './passes/registry.js';
-import type { Encoded, WeightTensor } from './passes/types.js';
+import type { EncodeStats, Encoded, WeightTensor } from './passes/types.js';
 import type { QuantizerName, Recipe } from './recipe.js';
 
 /** What the pipeline will do to one tensor. */
@@ -83,9 +86,10 @@ export function planJobs(model: Model, recipe: Recipe, opts: { stockOutput: bool
   const pruneSel = nameFilter(p?.include, p?.exclude);
   return model.tensors.map((info) => {
     const e = info.entry;
-    const prune = Boolean(p) && isPruneTarget(e.dtype, e.shape) && info.count >= (p?.minElements ?? 0) && pruneSel(e.name);
+    // A tensor with no elements has nothing to prune or quantize (and its dims, which no bytes back, must size nothing).
+    const prune = Boolean(p) && info.count > 0 && isPruneTarget(e.dtype, e.shape) && info.count >= (p?.minElements ?? 0) && pruneSel(e.name);
     let quantizer: QuantizerName | null = null;
-    if (q && isFloat(e) && info.count >= q.minElements && quantSel(e.name)) quantizer = q.dtype;
+    if (q && info.count > 0 && isFloat(e) && info.count >= q.minElements && quantSel(e.name)) quantizer = q.dtype;
     else if (prune && e.quantization) quantizer = e.quantization.dtype;
     const axis = quantizer === 'int8' && q?.perChannel ? outputChannelAxis(e.name, e.shape, model.json.modelTopology, model.format) : null;
     return { info, prune, quantizer, axis };
@@ -98,8 +102,15 @@ export async function planGlobal(model: Model, jobs: TensorJob[], recipe: Recipe
   if (!p || p.scope !== 'global' || p.pattern !== 'unstructured') return;
   const targets = jobs.filter((j) => j.prune);
   const h = new GlobalHistogram(p.sparsity);
-  for (const j of targets) h.observe(j.info.name, (await model.readValues(j.info)) as Float32Array);
-  for (const j of targets) h.collect(j.info.name, (await model.readValues(j.info)) as Float32Array);
+  // One read buffer for both passes (decoding may still allocate, for stored-quantized entries).
+  const buffers = new BufferPool(1);
+  const valuesOf = async (j: TensorJob, use: (name: string, v: Float32Array) => void): Promise<void> => {
+    const stored = await model.readBytes(j.info, buffers.take(j.info.byteLength));
+    use(j.info.name, decodeEntry(j.info.entry, stored) as Float32Array);
+    buffers.give(stored.buffer);
+  };
+  for (const j of targets) await valuesOf(j, (n, v) => h.observe(n, v));
+  for (const j of targets) await valuesOf(j, (n, v) => h.collect(n, v));
   const plans = h.plans({ allowEmpty: p.allowEmpty });
   targets.forEach((j, i) => (j.plan = plans[i].plan));
 }
@@ -110,15 +121,18 @@ export function stockByteLength(job: TensorJob): number {
   return job.info.count * (job.quantizer ? QUANTIZERS[job.quantizer].bytesPerElement : 4);
 }
 
-/** Run a job's passes on its values: prune, then encode. */
-export function transform(job: TensorJob, values: Float32Array, recipe: Recipe): { pruned: Float32Array; enc: Encoded } {
+/** Run a job's passes on its values: prune (in place when `inPlace`: the caller owns `values`), then encode. */
+export function transform(job: TensorJob, values: Float32Array, recipe: Recipe, opts: { inPlace?: boolean } = {}): { pruned: Float32Array; enc: Encoded } {
   const e = job.info.entry;
   let pruned = values;
   const p = recipe.prune;
   if (job.prune && p) {
     const t: WeightTensor = { name: e.name, shape: e.shape, values };
     if (p.pattern !== 'unstructured') pruned = pruneNM(t, p.pattern.n, p.pattern.m, nmAxis(e.shape.length));
-    else pruned = applyPlan(values, job.plan ?? planLayer(values, p.sparsity, { name: e.name }));
+    else {
+      const plan = job.plan ?? planLayer(values, p.sparsity, { name: e.name });
+      pruned = opts.inPlace ? applyPlanInPlace(values, plan) : applyPlan(values, plan);
+    }
   }
   const allowNonfinite = recipe.quantize?.allowNonfinite ?? false;
   const enc = job.quantizer
@@ -127,8 +141,8 @@ export function transform(job: TensorJob, values: Float32Array, recipe: Recipe):
   return { pruned, enc };
 }
 
-/** The stock manifest entry and bytes for an encoded tensor. */
-export function toStock(entry: ManifestEntry, enc: Encoded): ProducedTensor {
+/** The stock manifest entry and bytes for an encoded tensor (`consume`: `enc` is not used afterwards, its symbols may be reused). */
+export function toStock(entry: ManifestEntry, enc: Encoded, consume = false): ProducedTensor {
   const { quantization: _old, ...rest } = entry;
   const e = enc.encoding;
   const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -140,7 +154,7 @@ export function toStock(entry: ManifestEntry, enc: Encoded): ProducedTensor {
     case 'affine':
       return { entry: { ...rest, quantization: { dtype: e.dtype, scale: e.scale, min: e.min } }, bytes: bytes(enc.symbols) };
     case 'int8': {
-      const s = int8ToStockUint8(enc, entry.name);
+      const s = int8ToStockUint8(enc, entry.name, consume);
       return { entry: { ...rest, quantization: { dtype: 'uint8', scale: s.scale, min: s.min } }, bytes: s.q };
     }
   }
@@ -165,6 +179,99 @@ export function errorOf(reference: Float32Array, decoded: Float32Array): { max: 
   return { max, rms: reference.length ? Math.sqrt(sq / reference.length) : 0 };
 }
 
+/** Zeros of a tensor (-0 included), without a branch per element (pruned zeros lie at random). */
+function zerosOf(values: Float32Array): number {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  let zeros = 0;
+  // (|bits| - 1) >>> 31 is 1 exactly for +0 and -0.
+  for (let i = 0; i < bits.length; i++) zeros += ((bits[i] & 0x7fffffff) - 1) >>> 31;
+  return zeros;
+}
+
+/** A pass's own statistics as the running statistics below. */
+const statsAcc = (s: EncodeStats): Acc => ({ zeros: s.zeros, max: s.maxError, sq: s.sumSq });
+
+/** Running statistics of decoded values against a reference. */
+interface Acc {
+  zeros: number;
+  max: number;
+  sq: number;
+}
+
+/** Adds reference[start, end) against decoded values d = (q[i] + off) * s + m (in double, then float32), to `a`. */
+function accAffine(a: Acc, reference: Float32Array, q: ArrayLike<number>, start: number, end: number, off: number, s: number, m: number): void {
+  let { zeros, max, sq } = a;
+  for (let i = start; i < end; i++) {
+    const d = Math.fround((q[i] + off) * s + m);
+    zeros += +(d === 0);
+    const e = Math.abs(d - reference[i]);
+    if (e > max) max = e;
+    sq += e * e;
+  }
+  a.zeros = zeros;
+  a.max = max;
+  a.sq = sq;
+}
+
+/** Adds reference against per-channel int8 on the last axis: d = fround(q[i] * s[c]), c counting through the channels. */
+function accLastAxis(a: Acc, reference: Float32Array, q: Int8Array, scales: Float32Array): void {
+  let { zeros, max, sq } = a;
+  const dim = scales.length;
+  for (let i = 0, c = 0; i < q.length; i++) {
+    const d = Math.fround(q[i] * scales[c]);
+    if (++c === dim) c = 0;
+    zeros += +(d === 0);
+    const e = Math.abs(d - reference[i]);
+    if (e > max) max = e;
+    sq += e * e;
+  }
+  a.zeros = zeros;
+  a.max = max;
+  a.sq = sq;
+}
+
+/** Adds reference against decoded values `decoded(i)` = table[symbols[i]] (float16) or symbols[i] itself (float32). */
+function accLookup(a: Acc, reference: Float32Array, symbols: Float32Array | Uint16Array, table: Float32Array | null): void {
+  let { zeros, max, sq } = a;
+  for (let i = 0; i < reference.length; i++) {
+    const d = table ? table[symbols[i]] : symbols[i];
+    zeros += +(d === 0);
+    const e = Math.abs(d - reference[i]);
+    if (e > max) max = e;
+    sq += e * e;
+  }
+  a.zeros = zeros;
+  a.max = max;
+  a.sq = sq;
+}
+
+/**
+ * Zeros and error of what a loader gets back from `enc` against `reference` (the
+ * quantizer's input), computed from the symbols, value for value as `enc.decoded`, but
+ * without materialising it (float16 and int8 leave it lazy: see withLazyDecoded).
+ */
+function decodedStats(reference: Float32Array, enc: Encoded, shape: readonly number[]): Acc {
+  const a: Acc = { zeros: 0, max: 0, sq: 0 };
+  const k = enc.encoding;
+  const sym = enc.symbols;
+  if (k.kind === 'float16') accLookup(a, reference, sym as Uint16Array, decodeTable());
+  else if (k.kind === 'float32') accLookup(a, reference, sym as Float32Array, null);
+  // Per tensor: as stock tfjs decodes the uint8 form, (q + 128) * s + (-128 * s).
+  else if (k.kind === 'int8' && k.axis === null) accAffine(a, reference, sym, 0, sym.length, 128, k.scales[0], -128 * k.scales[0]);
+  else if (k.kind === 'int8') {
+    // Per channel: fround(q * s[c]), the tensor walked as [outer, dim, inner] around the axis.
+    const dim = shape[k.axis as number];
+    const inner = shape.slice((k.axis as number) + 1).reduce((x, y) => x * y, 1);
+    if (inner === 1) accLastAxis(a, reference, sym as Int8Array, k.scales);
+    else {
+      for (let i = 0, c = 0; i < sym.length; i += inner) {
+        accAffine(a, reference, sym, i, i + inner, 0, k.scales[c], 0);
+        if (++c === dim) c = 0;
+      }
+    }
+  } else accLookup(a, reference, enc.decoded, null);
+  return a;
+}
 /** A job's result before it is written: the stored bytes of an untouched tensor, or the encoded tensor. */
 export interface JobResult {
   stored?: Uint8Array;
@@ -174,27 +281,57 @@ export interface JobResult {
   warnings: string[];
 }
 
-/** Run a job's passes (or read its bytes when no pass touches it). */
-export async function runJob(model: Model, job: TensorJob, recipe: Recipe): Promise<JobResult> {
+/**
+ * Run a job's passes on its stored bytes (as read from the shards), or pass them through
+ * when no pass touches it. Pure: no file access, so it runs in a worker thread as well.
+ */
+export function runJobOn(job: TensorJob, stored: Uint8Array, recipe: Recipe): JobResult {
   const e = job.info.entry;
   const base = { name: e.name, shape: e.shape, dtype: e.dtype, from: storedEncoding(e), bytesBefore: job.info.byteLength, bytesAfter: job.info.byteLength };
   if (!job.prune && !job.quantizer) {
     const outcome = { ...base, to: base.from, pruned: false, sparsityBefore: null, sparsityAfter: null, maxError: null, rmsError: null };
-    return { stored: await model.readBytes(job.info), outcome, warnings: [] };
+    return { stored, outcome, warnings: [] };
   }
-  const values = (await model.readValues(job.info)) as Float32Array;
-  const { pruned, enc } = transform(job, values, recipe);
-  const err = job.quantizer ? errorOf(pruned, enc.decoded) : null;
+  // The values are a view of `stored` (or decoded from it), which this job owns: pruned in place.
+  const values = decodeEntry(e, stored) as Float32Array;
+  const n = values.length;
+  // Counted before pruning (in place) changes them; a quantizer that is not preceded by
+  // pruning counts its input's zeros itself (EncodeStats), which saves the pass.
+  const zerosBefore = job.prune ? zerosOf(values) : -1;
+  const { pruned, enc } = transform(job, values, recipe, { inPlace: true });
+  const quantized = job.quantizer !== null;
+  const after = !quantized ? { zeros: zerosOf(pruned), max: 0, sq: 0 } : enc.stats ? statsAcc(enc.stats) : decodedStats(pruned, enc, e.shape);
+  const before = zerosBefore >= 0 ? zerosBefore : enc.stats ? enc.stats.inputZeros : zerosOf(values);
   const outcome: TensorOutcome = {
     ...base,
-    to: job.quantizer ? encodedName(enc) : 'float32',
+    to: quantized ? encodedName(enc) : 'float32',
     pruned: job.prune,
-    sparsityBefore: sparsityOf(values),
-    sparsityAfter: sparsityOf(enc.decoded),
-    maxError: err?.max ?? null,
-    rmsError: err?.rms ?? null,
+    sparsityBefore: n ? before / n : 0,
+    sparsityAfter: n ? after.zeros / n : 0,
+    maxError: quantized ? after.max : null,
+    rmsError: quantized ? (n ? Math.sqrt(after.sq / n) : 0) : null,
   };
   return { enc, outcome, warnings: enc.warnings };
+}
+
+/** Run a job's passes (or read its bytes when no pass touches it). */
+export async function runJob(model: Model, job: TensorJob, recipe: Recipe): Promise<JobResult> {
+  return runJobOn(job, await model.readBytes(job.info), recipe);
+}
+
+/** What producing a job's output gives: its entry and bytes, its outcome and warnings. */
+export interface Produced {
+  out: ProducedTensor;
+  outcome: TensorOutcome;
+  warnings: string[];
+}
+
+/** A job's output from its stored bytes (stock form by default, or `toDecoded`), and its outcome. Pure, like runJobOn. */
+export function produceOn(job: TensorJob, stored: Uint8Array, recipe: Recipe, write: (entry: ManifestEntry, enc: Encoded) => ProducedTensor = toStock): Produced {
+  const r = runJobOn(job, stored, recipe);
+  // The encoding is this call's own: the stock form may take over its symbols.
+  const out = r.enc ? (write === toStock ? toStock(job.info.entry, r.enc, true) : write(job.info.entry, r.enc)) : { entry: job.info.entry, bytes: r.stored as Uint8Array };
+  return { out, outcome: { ...r.outcome, bytesAfter: out.bytes.length }, warnings: r.warnings };
 }
 
 /** Produce a job's output (stock form by default, or `toDecoded`) and its outcome. */
@@ -203,8 +340,6 @@ export async function produceTensor(
   job: TensorJob,
   recipe: Recipe,
   write: (entry: ManifestEntry, enc: Encoded) => ProducedTensor = toStock,
-): Promise<{ out: ProducedTensor; outcome: TensorOutcome; warnings: string[] }> {
-  const r = await runJob(model, job, recipe);
-  const out = r.enc ? write(job.info.entry, r.enc) : { entry: job.info.entry, bytes: r.stored as Uint8Array };
-  return { out, outcome: { ...r.outcome, bytesAfter: out.bytes.length }, warnings: r.warnings };
+): Promise<Produced> {
+  return produceOn(job, await model.readBytes(job.info), recipe, write);
 }

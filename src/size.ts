@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import { McError, ioError } from './errors.js';
 import { loadModel } from './model/load.js';
 
 /** Raw and transfer-encoded bytes. */
@@ -43,7 +44,11 @@ async function compressedSize(file: string, make: () => zlib.Gzip | zlib.BrotliC
 
 /** Raw, gzip -9 and brotli -q 11 sizes of one file. */
 export async function fileSizes(file: string, withCompressed = true): Promise<FileSizes> {
-  const raw = (await stat(file)).size;
+  const st = await stat(file).catch((e: unknown) => {
+    throw ioError(e, file, 'measuring its size');
+  });
+  if (!st.isFile()) throw new McError('MISSING_FILE', `${file}: expected a file, found a folder or special file`);
+  const raw = st.size;
   if (!withCompressed) return { file, raw, gzip: raw, brotli: raw };
   const [gzip, brotli] = await Promise.all([
     compressedSize(file, () => zlib.createGzip({ level: 9 })),
@@ -76,9 +81,39 @@ export function isContainerPath(p: string): boolean {
   return p.toLowerCase().endsWith('.mcz');
 }
 
-/** Sizes of every served file of a model (a tfjs folder, model.json, or one .mcz), and their total. */
-export async function modelSizes(p: string): Promise<{ files: FileSizes[]; total: Sizes }> {
-  const files: FileSizes[] = [];
-  for (const f of isContainerPath(p) ? [p] : await modelFiles(p)) files.push(await fileSizes(f));
+/** Files compressed at once: zlib runs on libuv's thread pool (4 threads), two streams a file. */
+const FILES_AT_ONCE = 2;
+
+/**
+ * fileSizes of every file, a few at a time (each streams: memory does not grow with file
+ * size), in order; a failure is the one a file-by-file loop would have met first.
+ */
+export async function filesSizes(files: string[], withCompressed = true): Promise<FileSizes[]> {
+  const out: FileSizes[] = new Array(files.length);
+  const failures: Array<{ i: number; e: unknown }> = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < files.length && failures.length === 0) {
+      const i = next++;
+      try {
+        out[i] = await fileSizes(files[i], withCompressed);
+      } catch (e) {
+        failures.push({ i, e });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, files.length) }, lane));
+  if (failures.length) throw failures.reduce((a, b) => (b.i < a.i ? b : a)).e;
+  return out;
+}
+
+/**
+ * Sizes of every served file of a model (a tfjs folder, model.json, or one .mcz), and their
+ * total. `compressed: false` gives raw sizes only (gzip and brotli equal to raw), without
+ * reading the files: brotli at quality 11 runs at about 0.4 MB/s on weights
+ * (docs/performance.md), so callers that need only raw sizes should say so.
+ */
+export async function modelSizes(p: string, opts: { compressed?: boolean } = {}): Promise<{ files: FileSizes[]; total: Sizes }> {
+  const files = await filesSizes(isContainerPath(p) ? [p] : await modelFiles(p), opts.compressed ?? true);
   return { files, total: sumSizes(files) };
 }

@@ -94,7 +94,7 @@ export const registerPack: RegisterCommand = (program, ctx) => {
     const plan = outputPlan(f);
     const input = await ctx.model(arg);
     const r = await compressModel(input, path.resolve(ctx.io.cwd, plan.output), recipe, { ...plan, command: 'compress' });
-    const before = (await modelSizes(input)).total.raw;
+    const before = (await modelSizes(input, { compressed: false })).total.raw;
     const after = r.files.reduce((s, x) => s + x.bytes, 0);
     out.document({ schemaVersion: 1, command: 'compress', recipe, ...r, sizes: { before, after, reduction: before / after } });
     printSummary(out, r);

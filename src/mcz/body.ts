@@ -8,9 +8,10 @@
  * - strings: the stored bytes (length prefixes included) as one stream.
  * The writer estimates dense and sparse from histograms and writes the smaller.
  */
-import type { ByteReader, ByteWriter } from './bytes.js';
+import { type ByteReader, type ByteWriter, varintBytes } from './bytes.js';
+import { planeHistograms } from './rans.js';
 import { type Channels, type SparseRef, decodeSparse, planSparse, readSparse, writeSparse } from './sparse.js';
-import { type StreamPlan, type StreamRef, analyze, decodeStream, readStream, writeStream } from './stream.js';
+import { type StreamRef, analyze, decodeStream, planStream, readStream, writeStream } from './stream.js';
 
 /** Body layouts (the first byte of a body). */
 export const LAYOUT = { dense: 0, sparse: 1, strings: 2 } as const;
@@ -51,6 +52,10 @@ function chooseFill(bytes: Uint8Array, count: number, width: number, plane0: Uin
   if (bytes.byteOffset % 4 === 0) {
     const u = new Uint32Array(bytes.buffer, bytes.byteOffset, (count * width) >>> 2);
     const words = width >>> 2;
+    if (words === 1) {
+      for (let i = 0; i < u.length; i++) fills += +(u[i] === 0);
+      return { fill, fills };
+    }
     for (let i = 0; i < u.length; i += words) {
       let zero = u[i] === 0;
       for (let k = 1; k < words && zero; k++) zero = u[i + k] === 0;
@@ -71,7 +76,14 @@ function fillMask(bytes: Uint8Array, count: number, width: number, fill: Uint8Ar
   const mask = new Uint8Array((count + 7) >>> 3);
   if (width === 1) {
     const f = fill[0];
-    for (let i = 0; i < count; i++) if (bytes[i] !== f) mask[i >>> 3] |= 1 << (i & 7);
+    // Branch-free: which elements differ is data, not a pattern a predictor learns.
+    for (let i = 0; i < count; i++) mask[i >>> 3] |= +(bytes[i] !== f) << (i & 7);
+    return mask;
+  }
+  if (width === 4 && bytes.byteOffset % 4 === 0 && fill.every((b) => b === 0)) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, count);
+    // The fill of a 4-byte element is all zeros (chooseFill), whatever the byte order.
+    for (let i = 0; i < count; i++) mask[i >>> 3] |= +(words[i] !== 0) << (i & 7);
     return mask;
   }
   for (let i = 0, j = 0; i < count; i++, j += width) {
@@ -82,22 +94,33 @@ function fillMask(bytes: Uint8Array, count: number, width: number, fill: Uint8Ar
   return mask;
 }
 
-/** Write a body; returns its layout and bound. */
-export function writeBody(w: ByteWriter, b: BodyInput): BodyResult {
+/** A body planned (layout and stream modes chosen), ready to write. */
+export interface BodyPlan {
+  /** Bytes the body will take (estimated from the streams' plans, exact but for rANS rounding). */
+  bytes: number;
+  /** Write it; returns its layout and bound. */
+  write(w: ByteWriter): BodyResult;
+}
+
+/** Plan a body: histograms of every stream, dense against sparse, every stream's mode. */
+export function planBody(b: BodyInput): BodyPlan {
   const { bytes, count, width } = b;
   if (b.strings) {
     const plan = analyze(bytes, 0, 1, bytes.length);
-    w.u8(LAYOUT.strings);
-    w.varint(bytes.length);
-    writeStream(w, bytes, 0, 1, bytes.length, plan);
-    return { sparse: false, boundBits: plan.boundBits };
+    return {
+      bytes: 1 + varintBytes(bytes.length) + plan.bytes,
+      write: (w) => {
+        w.u8(LAYOUT.strings);
+        w.varint(bytes.length);
+        writeStream(w, bytes, 0, 1, bytes.length, plan);
+        return { sparse: false, boundBits: plan.boundBits };
+      },
+    };
   }
-  const dense: StreamPlan[] = [];
+  const dense = planeHistograms(bytes, width, count).map((h) => planStream(h, count));
   let denseBytes = 1;
   let denseBound = 0;
-  for (let k = 0; k < width; k++) {
-    const p = analyze(bytes, k, width, count);
-    dense.push(p);
+  for (const p of dense) {
     denseBytes += p.bytes;
     denseBound += p.boundBits;
   }
@@ -108,16 +131,31 @@ export function writeBody(w: ByteWriter, b: BodyInput): BodyResult {
       const sparse = planSparse(bytes, count, width, fill, fillMask(bytes, count, width, fill), count - fills, b.channels);
       const boundBits = Math.min(denseBound, sparse.boundBits);
       if (sparse.bytes < denseBytes) {
-        w.u8(LAYOUT.sparse);
-        writeSparse(w, sparse);
-        return { sparse: true, boundBits };
+        return {
+          bytes: 1 + sparse.bytes,
+          write: (w) => {
+            w.u8(LAYOUT.sparse);
+            writeSparse(w, sparse);
+            return { sparse: true, boundBits };
+          },
+        };
       }
       denseBound = boundBits;
     }
   }
-  w.u8(LAYOUT.dense);
-  for (let k = 0; k < width; k++) writeStream(w, bytes, k, width, count, dense[k]);
-  return { sparse: false, boundBits: denseBound };
+  return {
+    bytes: denseBytes,
+    write: (w) => {
+      w.u8(LAYOUT.dense);
+      for (let k = 0; k < width; k++) writeStream(w, bytes, k, width, count, dense[k]);
+      return { sparse: false, boundBits: denseBound };
+    },
+  };
+}
+
+/** Write a body; returns its layout and bound. */
+export function writeBody(w: ByteWriter, b: BodyInput): BodyResult {
+  return planBody(b).write(w);
 }
 
 /** A validated body: its layout, streams, and the bytes its decoded form takes. */

@@ -71,6 +71,14 @@ export class ByteWriter {
     this.length += b.length;
   }
 
+  /** `n` bytes at src[off], src[off + stride], ... (one byte plane of a tensor). */
+  strided(src: Uint8Array, off: number, stride: number, n: number): void {
+    this.room(n);
+    const buf = this.buf;
+    for (let i = 0, j = off, o = this.length; i < n; i++, j += stride, o++) buf[o] = src[j];
+    this.length += n;
+  }
+
   /** The bytes written (a view; valid until the next write). */
   view(): Uint8Array {
     return this.buf.subarray(0, this.length);
@@ -96,11 +104,16 @@ export class ByteReader {
   pos: number;
   private readonly dv: DataView;
 
+  /**
+   * `base`: where bytes[0] lies in the file, when `bytes` holds only part of it (a section
+   * read from disk); messages give file offsets either way.
+   */
   constructor(
     readonly bytes: Uint8Array,
     start: number,
     readonly end: number,
     readonly where: string,
+    readonly base = 0,
   ) {
     this.pos = start;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -114,7 +127,7 @@ export class ByteReader {
   /** Throw SIZE_MISMATCH unless `n` more bytes are present. */
   need(n: number, what: string): void {
     if (n > this.end - this.pos) {
-      throw new McError('SIZE_MISMATCH', `${this.where}: ${what} needs ${n} bytes at byte ${this.pos}, only ${this.end - this.pos} remain (truncated or corrupt)`);
+      throw new McError('SIZE_MISMATCH', `${this.where}: ${what} needs ${n} bytes at byte ${this.base + this.pos}, only ${this.end - this.pos} remain (truncated or corrupt)`);
     }
   }
 

@@ -82,8 +82,28 @@ export function tableAndFooter(t: Table, tableOffset: number, w: ByteWriter): vo
 
 const sameBytes = (a: Uint8Array, at: number, b: Uint8Array): boolean => b.every((v, i) => a[at + i] === v);
 
+/**
+ * Random access to a container's bytes, for the framing checks: the whole file in memory
+ * (`inMemory`), or a file read in place (mcz/file.ts), so that a file of any size is
+ * framed without reading it whole. `bytes` returns exactly the range asked for, which
+ * the callers keep inside [0, size).
+ */
+export interface FramingSource {
+  size: number;
+  bytes(offset: number, length: number): Uint8Array;
+}
+
+/** A FramingSource over bytes held in memory (views, no copies). */
+export function inMemory(bytes: Uint8Array): FramingSource {
+  return { size: bytes.length, bytes: (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+/** Largest padding chunk checked at once by a FramingSource. */
+const PADDING_CHUNK = 1 << 20;
+
 /** Check magic and version; the version check comes first so that even a damaged newer file says so. */
-function readHeader(bytes: Uint8Array, source: string): void {
+function readHeader(src: FramingSource, source: string): void {
+  const bytes = src.bytes(0, Math.min(src.size, HEADER_BYTES));
   const n = Math.min(bytes.length, MAGIC.length);
   if (n === 0 || !sameBytes(bytes, 0, MAGIC.subarray(0, n))) {
     throw new McError('BAD_MANIFEST', `${source}: not a .mcz file (expected the bytes 89 4D 43 5A 0D 0A 1A 0A at the start)`);
@@ -99,23 +119,42 @@ function readHeader(bytes: Uint8Array, source: string): void {
   if (flags !== 0) throw new McError('BAD_MANIFEST', `${source}: header flags ${flags} are not defined in format version 1 (corrupt header)`);
 }
 
-/** Parse header, footer and table, and check every section's place and checksum. */
+/** Parse header, footer and table of a file held in memory, and check every section's place and checksum. */
 export function readFraming(bytes: Uint8Array, source: string): Table {
-  readHeader(bytes, source);
-  const size = bytes.length;
+  return readFramingFrom(inMemory(bytes), source).table;
+}
+
+/** Allocation bounds of a file reader (a FramingSource that copies): the longest table and model section it reads. */
+export interface FramingLimits {
+  table: number;
+  model: number;
+}
+
+/**
+ * Parse header, footer and table, and check every section's place, the padding and the
+ * model section's checksum; returns the table and the model section's bytes (tensor
+ * sections are checksummed by the reader, one at a time). `limits`: refuse a table or
+ * model section longer than these before reading it (a file reader's allocation bound;
+ * in memory both are views).
+ */
+export function readFramingFrom(src: FramingSource, source: string, limits: FramingLimits = { table: Infinity, model: Infinity }): { table: Table; model: Uint8Array } {
+  readHeader(src, source);
+  const size = src.size;
   const minimum = HEADER_BYTES + TABLE_FIXED_BYTES + FOOTER_BYTES;
-  if (size < minimum || !sameBytes(bytes, size - END_MAGIC.length, END_MAGIC)) {
+  if (size < minimum || !sameBytes(src.bytes(size - END_MAGIC.length, END_MAGIC.length), 0, END_MAGIC)) {
     throw new McError('SIZE_MISMATCH', `${source}: truncated: the file (${size} bytes) does not end with the .mcz footer`);
   }
-  const foot = new ByteReader(bytes, size - FOOTER_BYTES, size, `${source}: footer`);
+  const foot = new ByteReader(src.bytes(size - FOOTER_BYTES, FOOTER_BYTES), 0, FOOTER_BYTES, `${source}: footer`, size - FOOTER_BYTES);
   const tableOffset = foot.u64('table offset');
   const tableLength = foot.u32('table length');
   const tableCrc = foot.u32('table checksum');
   if (tableOffset + tableLength !== size - FOOTER_BYTES || tableLength < TABLE_FIXED_BYTES || (tableLength - TABLE_FIXED_BYTES) % TABLE_ROW_BYTES !== 0) {
     throw new McError('SIZE_MISMATCH', `${source}: footer: table of ${tableLength} bytes at byte ${tableOffset} does not end at the footer (byte ${size - FOOTER_BYTES}); truncated or corrupt`);
   }
-  if (crc32(bytes, tableOffset, tableOffset + tableLength) !== tableCrc) throw new McError('BAD_MANIFEST', `${source}: table: checksum mismatch (corrupt file)`);
-  const r = new ByteReader(bytes, tableOffset, tableOffset + tableLength, `${source}: table`);
+  if (tableLength > limits.table) throw new McError('SIZE_MISMATCH', `${source}: footer: a table of ${tableLength} bytes is more than this reader accepts (${limits.table}); corrupt file`);
+  const tableBytes = src.bytes(tableOffset, tableLength);
+  if (crc32(tableBytes) !== tableCrc) throw new McError('BAD_MANIFEST', `${source}: table: checksum mismatch (corrupt file)`);
+  const r = new ByteReader(tableBytes, 0, tableLength, `${source}: table`, tableOffset);
   const count = r.u32('tensor count');
   const rows = (tableLength - TABLE_FIXED_BYTES) / TABLE_ROW_BYTES;
   if (count !== rows) throw new McError('SIZE_MISMATCH', `${source}: table: declares ${count} tensors but holds ${rows} rows`);
@@ -134,11 +173,16 @@ export function readFraming(bytes: Uint8Array, source: string): Table {
   if (model.offset !== at || model.length < 1 || model.length > tableOffset - at || at + model.length + padding !== tableOffset) {
     throw new McError('SIZE_MISMATCH', `${source}: table: model section (${model.length} bytes at ${model.offset}) and ${padding} padding bytes do not fill bytes ${at}..${tableOffset}`);
   }
-  for (let i = model.offset + model.length; i < tableOffset; i++) {
-    if (bytes[i] !== 0) throw new McError('BAD_MANIFEST', `${source}: padding byte ${i} is not zero (corrupt file)`);
+  for (let start = model.offset + model.length; start < tableOffset; start += PADDING_CHUNK) {
+    const chunk = src.bytes(start, Math.min(PADDING_CHUNK, tableOffset - start));
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] !== 0) throw new McError('BAD_MANIFEST', `${source}: padding byte ${start + i} is not zero (corrupt file)`);
+    }
   }
-  if (crc32(bytes, model.offset, model.offset + model.length) !== model.crc) throw new McError('BAD_MANIFEST', `${source}: model section: checksum mismatch (corrupt file)`);
-  return { tensors, model, padding };
+  if (model.length > limits.model) throw new McError('SIZE_MISMATCH', `${source}: table: a model section of ${model.length} bytes is more than this reader accepts (${limits.model}); corrupt file`);
+  const modelBytes = src.bytes(model.offset, model.length);
+  if (crc32(modelBytes) !== model.crc) throw new McError('BAD_MANIFEST', `${source}: model section: checksum mismatch (corrupt file)`);
+  return { table: { tensors, model, padding }, model: modelBytes };
 }
 
 /** Section kinds (the first byte of a tensor section). */

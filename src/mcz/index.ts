@@ -4,6 +4,8 @@
 export { writeMcz, encodeMcz, mczChunks, measureTensor, entropyRatio, type MczTensor, type MczStats, type MczTensorStats, type MczWriteOptions } from './write.js';
 /** Reading (browser-safe): validate everything up front, decode per tensor. */
 export { parseMcz, int8Values, type McZModel, type McZTensorInfo, type StoredTensor, type McZModelJson } from './read.js';
+/** Reading a file in place, any size (Node). */
+export { openMcz, type McZFile } from './file.js';
 /** Unpacking to a stock tfjs folder (Node). */
 export { unpackMcz, readMcz, MAX_MCZ_BYTES, type UnpackOptions, type UnpackResult } from './unpack.js';
 /** The format version written and read. */

@@ -6,7 +6,7 @@
  */
 import { deflateSync, inflateSync } from 'fflate';
 import { McError, isMcError } from '../errors.js';
-import { type ManifestEntry, type ModelFormat, type ModelJson, parseModelJson } from '../model/manifest.js';
+import { type ManifestEntry, type ModelFormat, type ModelJson, checkJsonDepth, parseModelJson } from '../model/manifest.js';
 
 /** model.json content as a .mcz holds it: every field but weightsManifest. */
 export interface McZModelJson {
@@ -35,6 +35,9 @@ export interface ModelSection {
 export function validateModelSection(model: unknown, entries: unknown, where: string): ModelSection {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(model) || !Array.isArray(entries)) throw new McError('BAD_MANIFEST', `${where}: expected {"model": {...}, "weights": [...]}`);
+  // Before the (recursive) JSON.stringify below can overflow the stack on hostile nesting.
+  checkJsonDepth(model, where);
+  checkJsonDepth(entries, where);
   // A shard path stands in for the container, so the manifest checks apply unchanged.
   const asModelJson = { ...model, weightsManifest: [{ paths: ['model.mcz'], weights: entries }] };
   try {

@@ -23,6 +23,51 @@ export function histogram(src: Uint8Array, off: number, stride: number, n: numbe
   return hist;
 }
 
+/**
+ * Histograms of every byte plane of `n` elements of `width` bytes (plane k: byte k of each
+ * element), in one pass: for 4-byte elements (and 2-byte, and 8-byte as two words) read a
+ * word at a time when aligned, which is several times faster than a strided pass per plane.
+ */
+export function planeHistograms(src: Uint8Array, width: number, n: number): Uint32Array[] {
+  const hists = Array.from({ length: width }, () => new Uint32Array(256));
+  const aligned = src.byteOffset % 4 === 0 && LITTLE_ENDIAN;
+  if (aligned && (width === 4 || width === 8)) {
+    const w = new Uint32Array(src.buffer, src.byteOffset, (n * width) >>> 2);
+    for (let g = 0; g < width; g += 4) {
+      const [h0, h1, h2, h3] = hists.slice(g, g + 4);
+      for (let i = g >>> 2, step = width >>> 2; i < w.length; i += step) {
+        const x = w[i];
+        h0[x & 255]++;
+        h1[(x >>> 8) & 255]++;
+        h2[(x >>> 16) & 255]++;
+        h3[x >>> 24]++;
+      }
+    }
+    return hists;
+  }
+  if (aligned && width === 2) {
+    const [h0, h1] = hists;
+    const w = new Uint32Array(src.buffer, src.byteOffset, n >>> 1);
+    for (let i = 0; i < w.length; i++) {
+      const x = w[i];
+      h0[x & 255]++;
+      h1[(x >>> 8) & 255]++;
+      h0[(x >>> 16) & 255]++;
+      h1[x >>> 24]++;
+    }
+    if (n & 1) {
+      h0[src[2 * n - 2]]++;
+      h1[src[2 * n - 1]]++;
+    }
+    return hists;
+  }
+  for (let k = 0; k < width; k++) histogram(src, k, width, n, hists[k]);
+  return hists;
+}
+
+/** Word reads assume little-endian order (every platform Node and browsers run on). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /** Order-0 Shannon information of a histogram over `n` symbols, in bits: sum c * log2(n / c). */
 export function entropyBits(hist: ArrayLike<number>, n: number): number {
   let bits = 0;
@@ -38,7 +83,7 @@ export function entropyBits(hist: ArrayLike<number>, n: number): number {
  * occurs present), with two interleaved states (symbol i uses state i & 1) so a decoder
  * overlaps two dependency chains. Output: the two final states (4 bytes each,
  * little-endian, state 0 first), then the renormalisation bytes in the order the decoder
- * reads them.
+ * reads them. The result is a view at the end of a working buffer.
  */
 export function ransEncode(src: Uint8Array, off: number, stride: number, n: number, freq: Uint32Array, bits: number): Uint8Array {
   const start = new Int32Array(256);
@@ -52,7 +97,8 @@ export function ransEncode(src: Uint8Array, off: number, stride: number, n: numb
     xmax[s] = freq[s] * 2 ** (31 - bits);
     rcp[s] = freq[s] ? 1 / freq[s] : 0;
   }
-  // At most ceil(bits / 8) <= 2 bytes leave per symbol.
+  // At most ceil(bits / 8) <= 2 bytes leave per symbol; written from the end (only the
+  // pages written become resident).
   const buf = new Uint8Array(2 * n + 2 * STATE_BYTES);
   let p = buf.length;
   let x0 = RANS_L;
@@ -98,7 +144,7 @@ export function ransEncode(src: Uint8Array, off: number, stride: number, n: numb
     buf[--p] = (x >>> 8) & 255;
     buf[--p] = x & 255;
   }
-  return buf.slice(p);
+  return buf.subarray(p);
 }
 
 /**

@@ -7,14 +7,18 @@
  */
 import { McError } from '../errors.js';
 import { DTYPE_BYTES, elementCount } from '../model/dtypes.js';
-import { type TensorValues, decodeEntry } from '../model/decode.js';
+import { type TensorValues, checkStrings, decodeEntry } from '../model/decode.js';
 import type { ManifestEntry, ModelFormat } from '../model/manifest.js';
 import { type BodyRef, decodeBody, readBody } from './body.js';
 import { ByteReader } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { BUDGET_FLOOR, BUDGET_RATIO, FORMAT_VERSION, type SectionHead, readFraming, readHead } from './format.js';
+import { BUDGET_FLOOR, BUDGET_RATIO, FORMAT_VERSION, KIND, type SectionHead, type SectionLoc, inMemory, readFramingFrom, readHead } from './format.js';
 import { type McZModelJson, decodeModelSection } from './model-section.js';
 import { channelsOf, encodingName, storedWidth } from './prepare.js';
+import { flipSignBits, int8Decode } from '../passes/int8.js';
+
+/** int8 values as the pass decodes them (see int8Decode). */
+export const int8Values = int8Decode;
 
 /** model.json content as a .mcz holds it (see model-section.ts). */
 export type { McZModelJson } from './model-section.js';
@@ -62,54 +66,129 @@ export interface McZModel {
   decodedEntry(i: number): { entry: ManifestEntry; bytes: Uint8Array };
 }
 
-interface Parsed {
+/** A validated tensor section: its entry, head and body (stream positions in the bytes it was parsed from). */
+export interface ParsedSection {
   entry: ManifestEntry;
   head: SectionHead;
   body: BodyRef;
 }
 
+/** What may still be allocated (see docs/format.md, Budget); sections are charged as they are parsed. */
+export interface Budget {
+  left: number;
+  /** The file's size, for the error message. */
+  fileSize: number;
+}
+
+/** Budget of a file of `size` bytes whose model JSON is `rawLength` bytes. */
+export function budgetOf(size: number, rawLength: number, source: string): Budget {
+  const b = { left: BUDGET_FLOOR + BUDGET_RATIO * size - rawLength, fileSize: size };
+  if (b.left < 0) throw overBudget(source, size);
+  return b;
+}
+
+/** The error for a tensor section named in messages as `where`. */
+const sectionWhere = (source: string, entry: ManifestEntry, i: number): string => `${source}: tensor "${entry.name}" (section ${i})`;
+
+/**
+ * Check a tensor section's checksum, then parse its head and body headers from
+ * `bytes[start, start + loc.length)`, charging `budget` (before anything is sized by the
+ * shape) and checking every length against the bytes present. `base`: where bytes[0]
+ * lies in the file (messages give file offsets).
+ */
+export function parseSection(
+  bytes: Uint8Array,
+  start: number,
+  loc: SectionLoc,
+  entry: ManifestEntry,
+  i: number,
+  budget: Budget,
+  source: string,
+  base = 0,
+): { parsed: ParsedSection; info: McZTensorInfo } {
+  const where = sectionWhere(source, entry, i);
+  if (crc32(bytes, start, start + loc.length) !== loc.crc) throw new McError('BAD_MANIFEST', `${where}: checksum mismatch (corrupt file)`);
+  const r = new ByteReader(bytes, start, start + loc.length, where, base);
+  const count = elementCount(entry.shape, where);
+  const strings = entry.dtype === 'string';
+  // Fixed-size tensors are charged before anything is read; strings once their length is known.
+  const fixedBytes = strings ? 0 : count * DTYPE_BYTES[entry.dtype as Exclude<typeof entry.dtype, 'string'>];
+  budget.left -= fixedBytes;
+  if (budget.left < 0) throw overBudget(source, budget.fileSize);
+  // An int8 head allocates scales sized by a dim of the shape; with no elements, nothing charged above bounds that dim.
+  if (count === 0 && loc.length > 0 && bytes[start] === KIND.int8) {
+    let largest = 1;
+    for (const d of entry.shape) largest = Math.max(largest, d);
+    budget.left -= 4 * largest;
+    if (budget.left < 0) throw overBudget(source, budget.fileSize);
+  }
+  const head = readHead(r, entry.shape);
+  if (head.kind === 'int8' && (entry.dtype !== 'float32' || entry.quantization)) throw r.bad('int8 needs a float32 entry without quantization');
+  const width = head.kind === 'int8' ? 1 : storedWidth(entry);
+  const body = readBody(r, count, width, strings, budget.left, head.kind === 'int8' ? channelsOf(entry.shape, head.axis, head.scales) : null);
+  if (r.left !== 0) throw new McError('SIZE_MISMATCH', `${where}: ${r.left} bytes left over after the body (corrupt file)`);
+  const decodedBytes = strings ? body.byteLength : fixedBytes;
+  if (strings) budget.left -= decodedBytes;
+  const perChannel = head.kind === 'int8' && head.axis !== null;
+  const storedBytes = perChannel ? 4 * count : body.byteLength;
+  const info = { name: entry.name, shape: entry.shape, dtype: entry.dtype, encoding: encodingName(entry, head), sparse: body.sparse !== null, count, bytes: loc.length, storedBytes, decodedBytes };
+  return { parsed: { entry, head, body }, info };
+}
+
+/** Decoded values of a parsed section whose stream positions refer to `bytes`. */
+export function decodeSection(p: ParsedSection, bytes: Uint8Array, where: string): TensorValues {
+  const stored = decodeBody(p.body, bytes, where);
+  if (p.head.kind === 'stored') return decodeEntry(p.entry, stored);
+  return int8Values(new Int8Array(stored.buffer, stored.byteOffset, stored.length), p.entry.shape, p.head.axis, p.head.scales);
+}
+
+/** Stored bytes of a section, string tensors checked to hold exactly their count of strings (so neither tfjs nor unpack gets more or fewer). */
+function storedStrings(p: ParsedSection, b: Uint8Array, where: string): Uint8Array {
+  if (p.entry.dtype === 'string') checkStrings(p.entry, b, where);
+  return b;
+}
+
+/** A parsed section as a stock manifest entry and stored bytes (per-channel int8 widened to float32). */
+export function storedSection(p: ParsedSection, bytes: Uint8Array, where: string): StoredTensor {
+  const h = p.head;
+  if (h.kind === 'stored') return { entry: p.entry, bytes: storedStrings(p, decodeBody(p.body, bytes, where), where), widened: false };
+  if (h.axis !== null) {
+    const v = decodeSection(p, bytes, where) as Float32Array;
+    return { entry: p.entry, bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength), widened: true };
+  }
+  // Per-tensor int8 in the stock uint8 form: q + 128 with min = -128 * scale decodes to q * scale.
+  const q = decodeBody(p.body, bytes, where);
+  flipSignBits(q);
+  const scale = h.scales[0];
+  return { entry: { ...p.entry, quantization: { dtype: 'uint8', scale, min: -128 * scale } }, bytes: q, widened: false };
+}
+
+/** A parsed section as a loader hands it to tfjs: an entry without quantization and its decoded bytes. */
+export function decodedSection(p: ParsedSection, bytes: Uint8Array, where: string): { entry: ManifestEntry; bytes: Uint8Array } {
+  const entry: ManifestEntry = { name: p.entry.name, shape: p.entry.shape, dtype: p.entry.dtype };
+  // Strings go to tfjs in their stored form (tfjs parses the length prefixes itself).
+  if (p.entry.dtype === 'string') return { entry, bytes: storedStrings(p, decodeBody(p.body, bytes, where), where) };
+  const v = decodeSection(p, bytes, where) as Float32Array | Int32Array | Uint8Array;
+  return { entry, bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
+}
+
 /** Parse and validate a .mcz file held in memory; `source` names it in errors. */
 export function parseMcz(bytes: Uint8Array, source: string): McZModel {
-  const table = readFraming(bytes, source);
-  let budget = BUDGET_FLOOR + BUDGET_RATIO * bytes.length - table.model.rawLength;
-  if (budget < 0) throw overBudget(source, bytes.length);
-  const m = table.model;
-  const section = decodeModelSection(bytes.subarray(m.offset, m.offset + m.length), m.rawLength, table.tensors.length, source);
-  const parsed: Parsed[] = [];
+  const { table, model: modelBytes } = readFramingFrom(inMemory(bytes), source);
+  const budget = budgetOf(bytes.length, table.model.rawLength, source);
+  const section = decodeModelSection(modelBytes, table.model.rawLength, table.tensors.length, source);
+  const parsed: ParsedSection[] = [];
   const infos: McZTensorInfo[] = [];
   section.entries.forEach((entry, i) => {
     const loc = table.tensors[i];
-    const where = `${source}: tensor "${entry.name}" (section ${i})`;
-    if (crc32(bytes, loc.offset, loc.offset + loc.length) !== loc.crc) throw new McError('BAD_MANIFEST', `${where}: checksum mismatch (corrupt file)`);
-    const r = new ByteReader(bytes, loc.offset, loc.offset + loc.length, where);
-    const count = elementCount(entry.shape, where);
-    const strings = entry.dtype === 'string';
-    // Fixed-size tensors are charged before anything is read; strings once their length is known.
-    const fixedBytes = strings ? 0 : count * DTYPE_BYTES[entry.dtype as Exclude<typeof entry.dtype, 'string'>];
-    budget -= fixedBytes;
-    if (budget < 0) throw overBudget(source, bytes.length);
-    const head = readHead(r, entry.shape);
-    if (head.kind === 'int8' && (entry.dtype !== 'float32' || entry.quantization)) throw r.bad('int8 needs a float32 entry without quantization');
-    const width = head.kind === 'int8' ? 1 : storedWidth(entry);
-    const body = readBody(r, count, width, strings, budget, head.kind === 'int8' ? channelsOf(entry.shape, head.axis, head.scales) : null);
-    if (r.left !== 0) throw new McError('SIZE_MISMATCH', `${where}: ${r.left} bytes left over after the body (corrupt file)`);
-    const decodedBytes = strings ? body.byteLength : fixedBytes;
-    if (strings) budget -= decodedBytes;
-    const perChannel = head.kind === 'int8' && head.axis !== null;
-    const storedBytes = perChannel ? 4 * count : body.byteLength;
-    parsed.push({ entry, head, body });
-    infos.push({ name: entry.name, shape: entry.shape, dtype: entry.dtype, encoding: encodingName(entry, head), sparse: body.sparse !== null, count, bytes: loc.length, storedBytes, decodedBytes });
+    const r = parseSection(bytes, loc.offset, loc, entry, i, budget, source);
+    parsed.push(r.parsed);
+    infos.push(r.info);
   });
   const where = (i: number): string => `${source}: tensor "${parsed[i].entry.name}"`;
-  const check = (i: number): Parsed => {
+  const check = (i: number): ParsedSection => {
     if (!(Number.isInteger(i) && i >= 0 && i < parsed.length)) throw new McError('USAGE', `${source}: no tensor ${i}; it has ${parsed.length}`);
     return parsed[i];
-  };
-  const decodeTensor = (i: number): TensorValues => {
-    const p = check(i);
-    const stored = decodeBody(p.body, bytes, where(i));
-    if (p.head.kind === 'stored') return decodeEntry(p.entry, stored);
-    return int8Values(new Int8Array(stored.buffer, stored.byteOffset, stored.length), p.entry.shape, p.head.axis, p.head.scales);
   };
   return {
     source,
@@ -117,29 +196,9 @@ export function parseMcz(bytes: Uint8Array, source: string): McZModel {
     format: section.format,
     modelJson: section.modelJson,
     tensors: infos,
-    decodeTensor,
-    storedEntry: (i) => {
-      const p = check(i);
-      const h = p.head;
-      if (h.kind === 'stored') return { entry: p.entry, bytes: decodeBody(p.body, bytes, where(i)), widened: false };
-      if (h.axis !== null) {
-        const v = decodeTensor(i) as Float32Array;
-        return { entry: p.entry, bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength), widened: true };
-      }
-      // Per-tensor int8 in the stock uint8 form: q + 128 with min = -128 * scale decodes to q * scale.
-      const q = decodeBody(p.body, bytes, where(i));
-      for (let k = 0; k < q.length; k++) q[k] = (q[k] + 128) & 255;
-      const scale = h.scales[0];
-      return { entry: { ...p.entry, quantization: { dtype: 'uint8', scale, min: -128 * scale } }, bytes: q, widened: false };
-    },
-    decodedEntry: (i) => {
-      const p = check(i);
-      const entry: ManifestEntry = { name: p.entry.name, shape: p.entry.shape, dtype: p.entry.dtype };
-      // Strings go to tfjs in their stored form (tfjs parses the length prefixes itself).
-      if (p.entry.dtype === 'string') return { entry, bytes: decodeBody(p.body, bytes, where(i)) };
-      const v = decodeTensor(i) as Float32Array | Int32Array | Uint8Array;
-      return { entry, bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
-    },
+    decodeTensor: (i) => decodeSection(check(i), bytes, where(i)),
+    storedEntry: (i) => storedSection(check(i), bytes, where(i)),
+    decodedEntry: (i) => decodedSection(check(i), bytes, where(i)),
   };
 }
 
@@ -148,38 +207,4 @@ function overBudget(source: string, size: number): McError {
     'SIZE_MISMATCH',
     `${source}: declares more weight bytes than ${BUDGET_FLOOR} + ${BUDGET_RATIO} x its ${size} bytes, which no writer produces; refusing a corrupt or hostile file`,
   );
-}
-
-/**
- * int8 values as the pass decodes them: per tensor as stock tfjs decodes the uint8 form,
- * fround((q + 128) * s + (-128 * s)); per channel fround(q * s[c]), walking the tensor as
- * [outer, dim, inner] around the axis.
- */
-export function int8Values(q: Int8Array, shape: readonly number[], axis: number | null, scales: Float32Array): Float32Array {
-  const out = new Float32Array(q.length);
-  if (axis === null) {
-    const s = scales[0];
-    const min = -128 * s;
-    for (let i = 0; i < q.length; i++) out[i] = (q[i] + 128) * s + min;
-    return out;
-  }
-  const dim = shape[axis];
-  let inner = 1;
-  for (let d = axis + 1; d < shape.length; d++) inner *= shape[d];
-  if (inner === 1) {
-    // Channel on the last axis (Dense and Conv kernels): count through the channels.
-    for (let i = 0, c = 0; i < q.length; i++) {
-      out[i] = q[i] * scales[c];
-      if (++c === dim) c = 0;
-    }
-    return out;
-  }
-  const outer = dim * inner === 0 ? 0 : q.length / (dim * inner);
-  for (let o = 0, i = 0; o < outer; o++) {
-    for (let c = 0; c < dim; c++) {
-      const s = scales[c];
-      for (let k = 0; k < inner; k++, i++) out[i] = q[i] * s;
-    }
-  }
-  return out;
 }

@@ -72,9 +72,12 @@ export function planSignMagnitude(values: Uint8Array, chan: Int32Array, ch: Chan
   const signs = new Uint8Array((nnz + 7) >>> 3);
   for (let k = 0; k < nnz; k++) {
     const v = values[k];
-    const m = (v < 128 ? v : 256 - v) - 1;
+    // Signs lie at random: no branch on them. |q| of the byte's int8 value, by its sign mask.
+    const neg = v >>> 7;
+    const x = (v << 24) >> 24;
+    const m = ((x ^ (x >> 31)) - (x >> 31)) - 1;
     mags[k] = m;
-    if (v >= 128) signs[k >>> 3] |= 1 << (k & 7);
+    signs[k >>> 3] |= neg << (k & 7);
     const c = chan[k];
     if (m < floors[c]) floors[c] = m;
     used[c] = 1;

@@ -48,12 +48,17 @@ function gapBytes(mask: Uint8Array, count: number, nnz: number): Uint8Array {
   const out = new Uint8Array(nnz + Math.floor(count / 255) + 1);
   let n = 0;
   let prev = 0;
-  for (let i = 0; i < count; i++) {
-    if (!(mask[i >>> 3] & (1 << (i & 7)))) continue;
-    let g = i - prev;
-    for (; g >= 255; g -= 255) out[n++] = 255;
-    out[n++] = g;
-    prev = i + 1;
+  // Set bits byte by byte, lowest first (m & -m), rather than a test per element.
+  for (let j = 0; j < mask.length; j++) {
+    for (let m = mask[j]; m !== 0; ) {
+      const low = m & -m;
+      const i = (j << 3) + 31 - Math.clz32(low);
+      let g = i - prev;
+      for (; g >= 255; g -= 255) out[n++] = 255;
+      out[n++] = g;
+      prev = i + 1;
+      m ^= low;
+    }
   }
   return out.subarray(0, n);
 }
@@ -78,20 +83,25 @@ export function planSparse(bytes: Uint8Array, count: number, width: number, fill
   const chan = new Int32Array(signed ? nnz : 0);
   if (signed) {
     // int8: the values and the channel of each, counting through channels (no division per element).
+    // Branch-free compaction (which elements are zero is data): every element is written at
+    // o, which only advances past non-zeros; the last write may fall one past the end, which
+    // a typed array ignores.
     const { inner, dim } = ch;
     for (let i = 0, o = 0, c = 0, inC = 0; i < count; i++) {
-      if (bytes[i] !== 0) {
-        chan[o] = c;
-        values[o++] = bytes[i];
-      }
+      const b = bytes[i];
+      chan[o] = c;
+      values[o] = b;
+      o += +(b !== 0);
       if (++inC === inner) {
         inC = 0;
         if (++c === dim) c = 0;
       }
     }
   } else {
+    // The same compaction by the mask, `width` bytes an element.
     for (let i = 0, o = 0; i < count; i++) {
-      if (mask[i >>> 3] & (1 << (i & 7))) for (let k = 0, j = i * width; k < width; k++) values[o++] = bytes[j + k];
+      for (let k = 0, j = i * width, at = o * width; k < width; k++) values[at + k] = bytes[j + k];
+      o += (mask[i >>> 3] >>> (i & 7)) & 1;
     }
   }
   const planes = Array.from({ length: width }, (_, k) => ({ data: values, off: k, stride: width, n: nnz, plan: analyze(values, k, width, nnz) }));
@@ -181,7 +191,14 @@ export function decodeSparse(s: SparseRef, file: Uint8Array, out: Uint8Array, co
     found++;
   };
   if (s.posMode === POS.mask) {
-    for (let j = 0; j < posBytes.length; j++) for (let m = posBytes[j], i = j * 8; m !== 0; m >>>= 1, i++) if (m & 1) put(i);
+    // Set bits lowest first (m & -m), rather than a test per bit.
+    for (let j = 0; j < posBytes.length; j++) {
+      for (let m = posBytes[j]; m !== 0; ) {
+        const low = m & -m;
+        put((j << 3) + 31 - Math.clz32(low));
+        m ^= low;
+      }
+    }
   } else if (s.posMode === POS.flags) {
     for (let i = 0; i < count; i++) {
       if (posBytes[i] === 1) put(i);

@@ -65,11 +65,7 @@ export function writeStream(w: ByteWriter, src: Uint8Array, off: number, stride:
   if (plan.mode === STREAM.constant) w.u8(plan.symbol);
   else if (plan.mode === STREAM.raw) {
     if (stride === 1) w.bytes(src.subarray(off, off + n));
-    else {
-      const plane = new Uint8Array(n);
-      for (let i = 0, j = off; i < n; i++, j += stride) plane[i] = src[j];
-      w.bytes(plane);
-    }
+    else w.strided(src, off, stride, n);
   } else {
     const freq = plan.freq as Uint32Array;
     w.u8(plan.bits);

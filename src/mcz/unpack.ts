@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { McError } from '../errors.js';
 import { type RecordStep, type SaveResult, saveModel } from '../model/save.js';
+import { openMcz } from './file.js';
 import { type McZModel, parseMcz } from './read.js';
 
 /** Options of unpackMcz. */
@@ -26,10 +27,13 @@ export interface UnpackResult extends SaveResult {
   widened: string[];
 }
 
-/** Largest .mcz read into memory (Node refuses to read a larger file in one buffer). */
+/** Largest .mcz readMcz reads into memory (Node refuses to read a larger file in one buffer). */
 export const MAX_MCZ_BYTES = 2 ** 31 - 1;
 
-/** Read and parse a .mcz file from disk. */
+/**
+ * Read a .mcz file into memory and parse it (for loading into tfjs, which holds every weight
+ * anyway); files over 2 GiB are refused. openMcz reads a file of any size in place.
+ */
 export async function readMcz(file: string): Promise<McZModel> {
   let size: number;
   try {
@@ -44,23 +48,30 @@ export async function readMcz(file: string): Promise<McZModel> {
   return parseMcz(new Uint8Array(await readFile(file)), file);
 }
 
-/** Write the model in `file` as a stock tfjs folder `outDir` (atomically). */
+/**
+ * Write the model in `file` as a stock tfjs folder `outDir` (atomically). The file is read
+ * in place, one section at a time (openMcz), so its size is not limited by memory.
+ */
 export async function unpackMcz(file: string, outDir: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
-  const m = await readMcz(file);
-  const widened: string[] = [];
-  const save = await saveModel(
-    outDir,
-    { ...m.modelJson, weightsManifest: [] },
-    m.tensors.map((t, i) => ({
-      name: t.name,
-      byteLength: t.storedBytes,
-      produce: () => {
-        const s = m.storedEntry(i);
-        if (s.widened) widened.push(t.name);
-        return { entry: s.entry, bytes: s.bytes };
-      },
-    })),
-    { force: opts.force, shardSize: opts.shardSize, inputs: [file], step: opts.step, version: opts.version },
-  );
-  return { ...save, widened };
+  const m = await openMcz(file);
+  try {
+    const widened: string[] = [];
+    const save = await saveModel(
+      outDir,
+      { ...m.modelJson, weightsManifest: [] },
+      m.tensors.map((t, i) => ({
+        name: t.name,
+        byteLength: t.storedBytes,
+        produce: async () => {
+          const s = await m.storedEntry(i);
+          if (s.widened) widened.push(t.name);
+          return { entry: s.entry, bytes: s.bytes };
+        },
+      })),
+      { force: opts.force, shardSize: opts.shardSize, inputs: [file], step: opts.step, version: opts.version },
+    );
+    return { ...save, widened };
+  } finally {
+    await m.close();
+  }
 }

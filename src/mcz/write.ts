@@ -8,7 +8,7 @@ import { McError } from '../errors.js';
 import { checkOutput, writeFileAtomic } from '../model/atomic.js';
 import type { ManifestEntry, ModelJson } from '../model/manifest.js';
 import { type RecordStep, outputModelJson } from '../model/save.js';
-import { writeBody } from './body.js';
+import { planBody } from './body.js';
 import { ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { BUDGET_FLOOR, BUDGET_RATIO, FOOTER_BYTES, HEADER_BYTES, type SectionLoc, TABLE_FIXED_BYTES, TABLE_ROW_BYTES, headerBytes, tableAndFooter, writeHead } from './format.js';
@@ -63,10 +63,12 @@ export function entropyRatio(stats: Pick<MczStats, 'coded' | 'entropyBound'>): n
 
 /** Encode one prepared tensor's section. */
 function encodeSection(p: Prepared): { section: Uint8Array; stats: MczTensorStats } {
-  const w = new ByteWriter(Math.min(p.body.bytes.length, 1 << 24) + 64);
+  const plan = planBody(p.body);
+  // Sized from the plan (heads are small; rANS estimates round up by a few bytes a stream).
+  const w = new ByteWriter(plan.bytes + 64 + (p.head.kind === 'int8' ? 8 * p.head.scales.length : 0) + 1024);
   writeHead(w, p.head);
   const headBytes = w.length;
-  const r = writeBody(w, p.body);
+  const r = plan.write(w);
   const section = w.view();
   const stats = { name: p.entry.name, encoding: p.encoding, sparse: r.sparse, bytes: section.length, coded: section.length - headBytes, bound: r.boundBits / 8 };
   return { section, stats };
@@ -77,13 +79,53 @@ export function measureTensor(t: MczTensor): MczTensorStats {
   return encodeSection(prepareTensor(t)).stats;
 }
 
+/** One tensor encoded into its section, ready to be placed in a file (see sectionChunks). */
+export interface EncodedSection {
+  /** The manifest entry recorded for it. */
+  entry: ManifestEntry;
+  section: Uint8Array;
+  crc: number;
+  stats: MczTensorStats;
+  /** Bytes a loader allocates for its decoded values. */
+  decodedBytes: number;
+}
+
+/**
+ * Validate and encode one tensor into its section, with its checksum. Pure and
+ * independent of the other tensors, so sections are encoded in worker threads too
+ * (src/parallel), with byte-identical results.
+ */
+export function encodeTensorSection(t: MczTensor): EncodedSection {
+  const p = prepareTensor(t);
+  const { section, stats } = encodeSection(p);
+  return { entry: p.entry, section, crc: crc32(section), stats, decodedBytes: p.decodedBytes };
+}
+
 /**
  * The file as chunks, produced lazily as the consumer pulls them; `stats` is filled in as
  * it goes and complete when the iteration ends.
  */
-export async function* mczChunks(
+export function mczChunks(
   modelJson: ModelJson,
   tensors: AsyncIterable<MczTensor> | Iterable<MczTensor>,
+  stats: MczStats,
+  opts: Pick<MczWriteOptions, 'step' | 'version'> = {},
+): AsyncGenerator<Uint8Array> {
+  return sectionChunks(modelJson, encodeEach(tensors), stats, opts);
+}
+
+async function* encodeEach(tensors: AsyncIterable<MczTensor> | Iterable<MczTensor>): AsyncGenerator<EncodedSection> {
+  for await (const t of tensors) yield encodeTensorSection(t);
+}
+
+/**
+ * The file as chunks from sections already encoded (in order): the header, each section
+ * as it comes (only its table row and entry are kept), the model section, padding, the
+ * table and the footer.
+ */
+export async function* sectionChunks(
+  modelJson: ModelJson,
+  sections: AsyncIterable<EncodedSection> | Iterable<EncodedSection>,
   stats: MczStats,
   opts: Pick<MczWriteOptions, 'step' | 'version'> = {},
 ): AsyncGenerator<Uint8Array> {
@@ -94,19 +136,17 @@ export async function* mczChunks(
   const locs: SectionLoc[] = [];
   const entries: ManifestEntry[] = [];
   const names = new Set<string>();
-  for await (const t of tensors) {
-    const p = prepareTensor(t);
-    if (names.has(p.entry.name)) throw new McError('BAD_MANIFEST', `tensor "${p.entry.name}" is given twice`);
-    names.add(p.entry.name);
-    const { section, stats: s } = encodeSection(p);
-    locs.push({ offset, length: section.length, crc: crc32(section) });
-    entries.push(p.entry);
-    stats.perTensor.push(s);
-    stats.coded += s.coded;
-    stats.entropyBound += s.bound;
-    offset += section.length;
-    decoded += p.decodedBytes;
-    yield section;
+  for await (const e of sections) {
+    if (names.has(e.entry.name)) throw new McError('BAD_MANIFEST', `tensor "${e.entry.name}" is given twice`);
+    names.add(e.entry.name);
+    locs.push({ offset, length: e.section.length, crc: e.crc });
+    entries.push(e.entry);
+    stats.perTensor.push(e.stats);
+    stats.coded += e.stats.coded;
+    stats.entropyBound += e.stats.bound;
+    offset += e.section.length;
+    decoded += e.decodedBytes;
+    yield e.section;
   }
   // The reader's own checks, so that nothing is written that it would refuse.
   validateModelSection(model, entries, 'model to pack');
@@ -142,6 +182,19 @@ export async function encodeMcz(
     at += p.length;
   }
   return { bytes, stats };
+}
+
+/** Write sections already encoded (encodeTensorSection, in order) to a .mcz file atomically. */
+export async function writeMczSections(
+  target: string,
+  modelJson: ModelJson,
+  sections: AsyncIterable<EncodedSection> | Iterable<EncodedSection>,
+  opts: MczWriteOptions = {},
+): Promise<MczStats> {
+  await checkOutput(target, { force: opts.force, inputs: opts.inputs, kind: 'file' });
+  const stats = emptyStats();
+  await writeFileAtomic(target, sectionChunks(modelJson, sections, stats, opts));
+  return stats;
 }
 
 /** Write a model to a .mcz file atomically (nothing is left at `target` on failure). */

@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { McError } from '../errors.js';
+import { McError, ioError } from '../errors.js';
 import { STRING_LENGTH_BYTES, elementCount, fixedByteLength } from './dtypes.js';
 import { type TensorValues, decodeEntry } from './decode.js';
 import { type ManifestEntry, type ModelFormat, type ModelJson, parseModelJson } from './manifest.js';
@@ -36,32 +36,45 @@ export interface Model {
   file: string;
   /** Folder of model.json (shard paths are relative to it). */
   dir: string;
+  /** Every file the model is read from: model.json, then each shard (outputs may never replace one). */
+  files: string[];
   format: ModelFormat;
   /** model.json as read. */
   json: ModelJson;
   /** Every entry of every group, in manifest order. */
   tensors: TensorInfo[];
-  /** Stored bytes of a tensor (as in the shards). */
-  readBytes(t: TensorInfo): Promise<Uint8Array>;
+  /** Stored bytes of a tensor (as in the shards), in a fresh array or into `into` (exactly its byte length). */
+  readBytes(t: TensorInfo, into?: Uint8Array): Promise<Uint8Array>;
   /** Decoded values of a tensor, as stock tfjs would decode them. */
   readValues(t: TensorInfo): Promise<TensorValues>;
   /** Release open files. */
   close(): Promise<void>;
 }
 
+/** The files of every model this process has open: inputs, which no output may replace (see checkOutput). */
+const openInputs = new Map<object, string[]>();
+
+/** Files of the models open in this process (model.json and shards). */
+export function openInputFiles(): string[] {
+  return [...openInputs.values()].flat();
+}
+
 /** Resolve a model argument: a model.json file, or a folder holding one. */
 export async function resolveModelPath(p: string): Promise<string> {
+  const missing = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
   let st;
   try {
     st = await stat(p);
-  } catch {
+  } catch (e) {
+    if (!missing(e)) throw ioError(e, p, 'looking for the model');
     throw new McError('MISSING_FILE', `${p}: expected a model.json file or a folder holding one, found nothing`);
   }
   if (!st.isDirectory()) return p;
   const inner = path.join(p, 'model.json');
   try {
     await stat(inner);
-  } catch {
+  } catch (e) {
+    if (!missing(e)) throw ioError(e, inner, 'looking for the model');
     throw new McError('MISSING_FILE', `${p}: expected a model.json in this folder, found none`);
   }
   return inner;
@@ -70,19 +83,31 @@ export async function resolveModelPath(p: string): Promise<string> {
 /** Open and validate a tfjs model (layers or graph) from model.json or its folder. */
 export async function loadModel(p: string): Promise<Model> {
   const file = await resolveModelPath(p);
-  const st = await stat(file);
+  const st = await stat(file).catch((e: unknown) => {
+    throw ioError(e, file, 'reading model.json');
+  });
   if (!st.isFile()) throw new McError('MISSING_FILE', `${file}: expected a file`);
   if (st.size > MAX_MODEL_JSON_BYTES) {
     throw new McError('BAD_MANIFEST', `${file}: expected at most ${MAX_MODEL_JSON_BYTES} bytes of JSON, found ${st.size}`);
   }
-  const { json, format } = parseModelJson(await readFile(file, 'utf8'), file);
+  const text = await readFile(file, 'utf8').catch((e: unknown) => {
+    throw ioError(e, file, 'reading model.json');
+  });
+  const { json, format } = parseModelJson(text, file);
   const dir = path.dirname(file);
   const readers: GroupReader[] = [];
   const tensors: TensorInfo[] = [];
+  const shards = new Map<string, string>();
   try {
     for (const [gi, g] of json.weightsManifest.entries()) {
       const reader = await GroupReader.open(dir, g.paths);
       readers.push(reader);
+      for (const f of reader.files) {
+        // Two names for one file (a symlink beside it, or the same path in two groups).
+        const seen = shards.get(f.real);
+        if (seen !== undefined) throw new McError('BAD_MANIFEST', `${f.path}: the shard ${seen} is listed again under this name; each shard may be listed once`);
+        shards.set(f.real, f.path);
+      }
       let offset = 0;
       for (const entry of g.weights) {
         const count = elementCount(entry.shape, `tensor "${entry.name}"`);
@@ -108,16 +133,21 @@ export async function loadModel(p: string): Promise<Model> {
     await Promise.all(readers.map((r) => r.close()));
     throw e;
   }
-  const readBytes = (t: TensorInfo) => readers[t.group].read(t.offset, t.byteLength);
+  const readBytes = (t: TensorInfo, into?: Uint8Array) => readers[t.group].read(t.offset, t.byteLength, into);
+  const key = {};
+  const files = [file, ...shards.values()];
+  openInputs.set(key, files);
   return {
     file,
     dir,
+    files,
     format,
     json,
     tensors,
     readBytes,
     readValues: async (t) => decodeEntry(t.entry, await readBytes(t)),
     close: async () => {
+      openInputs.delete(key);
       await Promise.all(readers.map((r) => r.close()));
     },
   };
@@ -142,4 +172,19 @@ async function stringBytes(reader: GroupReader, offset: number, count: number, n
     at += STRING_LENGTH_BYTES + len;
   }
   return at - offset;
+}
+
+/**
+ * The files a model argument is read from: model.json and its shards, or a .mcz file
+ * itself (outputs may never replace one). A model that does not load gives its path alone.
+ */
+export async function inputFiles(p: string): Promise<string[]> {
+  if (p.toLowerCase().endsWith('.mcz')) return [p];
+  try {
+    const m = await loadModel(p);
+    await m.close();
+    return [p, ...m.files];
+  } catch {
+    return [p];
+  }
 }

@@ -31,6 +31,8 @@ export interface SaveTensor {
 export interface ProducedTensor {
   entry: ManifestEntry;
   bytes: Uint8Array;
+  /** Called once the bytes are written (the producer may reuse their buffer then). */
+  release?: () => void;
 }
 
 /** One step in the record of what maas-compress did. */
@@ -104,16 +106,30 @@ export async function saveModel(outDir: string, src: ModelJson, tensors: SaveTen
   return { dir, files: [{ name: 'model.json', bytes: modelJsonBytes }, ...files] };
 }
 
+/** Shards being synced in the background at most (each holds an open file). */
+const MAX_SYNCING = 8;
+
 /** Stream the tensors' bytes, back to back, across the shard files; returns their entries. */
 async function writeShards(dir: string, names: string[], shardSize: number, tensors: SaveTensor[]): Promise<ManifestEntry[]> {
   const entries: ManifestEntry[] = [];
   let shard = -1;
   let h: import('node:fs/promises').FileHandle | undefined;
   let inShard = shardSize;
+  // Full shards are synced and closed in the background while the next ones are written (a
+  // few at a time: one fsync after another would leave the writer idle for most of a large
+  // model); all are awaited before the folder is renamed into place.
+  const syncing: Promise<void>[] = [];
+  const finish = (done: import('node:fs/promises').FileHandle): void => {
+    const p = done.sync().finally(() => done.close());
+    p.catch(() => undefined); // awaited below; failures surface there
+    syncing.push(p);
+  };
   const nextShard = async () => {
     if (h) {
-      await h.sync();
-      await h.close();
+      const done = h;
+      h = undefined;
+      finish(done);
+      if (syncing.length >= MAX_SYNCING) await syncing.shift();
     }
     shard++;
     h = await open(path.join(dir, names[shard]), 'wx');
@@ -121,7 +137,7 @@ async function writeShards(dir: string, names: string[], shardSize: number, tens
   };
   try {
     for (const t of tensors) {
-      const { entry, bytes } = await t.produce();
+      const { entry, bytes, release } = await t.produce();
       if (bytes.length !== t.byteLength) {
         throw new McError('SIZE_MISMATCH', `tensor "${t.name}": expected ${t.byteLength} bytes to write, produced ${bytes.length}`);
       }
@@ -134,12 +150,16 @@ async function writeShards(dir: string, names: string[], shardSize: number, tens
         inShard += n;
         done += n;
       }
+      release?.();
     }
-  } finally {
-    if (h) {
-      await h.sync();
-      await h.close();
-    }
+  } catch (e) {
+    // A failed write (a full disk, say) closes its file without syncing; the caller removes the folder.
+    await h?.close().catch(() => undefined);
+    await Promise.allSettled(syncing);
+    throw e;
   }
+  if (h) finish(h);
+  const failed = (await Promise.allSettled(syncing)).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
   return entries;
 }

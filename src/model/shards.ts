@@ -5,23 +5,61 @@
  */
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { McError } from '../errors.js';
+import { McError, ioError } from '../errors.js';
 
 /** Largest single read; files over 2 GiB are read piecewise. */
 const CHUNK = 64 * 1024 * 1024;
 
-/** One shard of a group: its path and size. */
+/** One shard of a group: its path (as named in errors), its real path and size. */
 export interface ShardFile {
   path: string;
+  real: string;
   size: number;
 }
+
+/**
+ * Open shard files over all readers: at most MAX_OPEN at once, least recently used closed
+ * first, so a model of thousands of shards (or groups) never runs out of file descriptors.
+ */
+const MAX_OPEN = 16;
+const pool = new Map<string, { handle: Promise<FileHandle>; users: number }>();
+
+async function withHandle<T>(key: string, file: string, shownAs: string, use: (h: FileHandle) => Promise<T>): Promise<T> {
+  let slot = pool.get(key);
+  if (slot) pool.delete(key); // re-inserted below: Map order is the LRU order
+  else {
+    slot = { handle: open(file, 'r'), users: 0 };
+    slot.handle.catch(() => pool.delete(key));
+  }
+  pool.set(key, slot);
+  slot.users++;
+  try {
+    return await use(await slot.handle);
+  } catch (e) {
+    throw ioError(e, shownAs, 'reading the weights shard');
+  } finally {
+    slot.users--;
+    evict();
+  }
+}
+
+function evict(): void {
+  for (const [key, slot] of pool) {
+    if (pool.size <= MAX_OPEN) return;
+    if (slot.users > 0) continue;
+    pool.delete(key);
+    slot.handle.then((h) => h.close()).catch(() => undefined);
+  }
+}
+
+let nextReader = 0;
 
 /** Random access to a group's concatenated shard bytes. */
 export class GroupReader {
   /** Total bytes of the group. */
   readonly size: number;
   private readonly starts: number[];
-  private readonly handles = new Map<number, FileHandle>();
+  private readonly id = `${nextReader++}:`;
 
   private constructor(readonly files: ShardFile[]) {
     this.starts = [];
@@ -38,33 +76,44 @@ export class GroupReader {
    * a regular file. `shownAs` maps a path to how errors name it.
    */
   static async open(dir: string, paths: string[]): Promise<GroupReader> {
-    const realDir = await realpath(dir);
+    const realDir = await realpath(dir).catch((e: unknown) => {
+      throw ioError(e, dir, "resolving the model's folder");
+    });
     const files: ShardFile[] = [];
     for (const p of paths) {
       const full = path.join(dir, p);
       let real: string;
       try {
         real = await realpath(full);
-      } catch {
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw ioError(e, full, 'opening the weights shard');
         throw new McError('MISSING_FILE', `${full}: expected the weights shard named in model.json, found no such file`);
       }
       const rel = path.relative(realDir, real);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
         throw new McError('BAD_PATH', `${full}: expected a file inside the model's folder, but it resolves to ${real}`);
       }
-      const st = await stat(real);
+      const st = await stat(real).catch((e: unknown) => {
+        throw ioError(e, full, 'opening the weights shard');
+      });
       if (!st.isFile()) throw new McError('MISSING_FILE', `${full}: expected a regular file, found something else`);
-      files.push({ path: full, size: st.size });
+      files.push({ path: full, real, size: st.size });
     }
     return new GroupReader(files);
   }
 
-  /** Read `length` bytes at `offset` of the group stream into a fresh, aligned array. */
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  /**
+   * Read `length` bytes at `offset` of the group stream into a fresh, aligned array, or into
+   * `into` (exactly `length` bytes; callers that reuse buffers save the allocation and its
+   * page faults).
+   */
+  async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new McError('SIZE_MISMATCH', `reading bytes ${offset}..${offset + length} of ${this.describe()}: only ${this.size} bytes present`);
     }
-    const out = new Uint8Array(length);
+    if (into && into.length !== length) throw new RangeError(`GroupReader.read: a buffer of ${into.length} bytes for ${length}`);
+    const out = into ?? new Uint8Array(length);
     let done = 0;
     let fi = this.fileAt(offset);
     while (done < length) {
@@ -78,16 +127,17 @@ export class GroupReader {
     return out;
   }
 
-  /** Close any open files. */
+  /** Close this reader's open files. */
   async close(): Promise<void> {
-    const hs = [...this.handles.values()];
-    this.handles.clear();
-    await Promise.all(hs.map((h) => h.close()));
+    const mine = [...pool].filter(([key]) => key.startsWith(this.id));
+    for (const [key] of mine) pool.delete(key);
+    await Promise.all(mine.map(([, slot]) => slot.handle.then((h) => h.close()).catch(() => undefined)));
   }
 
   /** The group's files, for error messages. */
   describe(): string {
-    return this.files.length === 1 ? this.files[0].path : `${this.files.length} shards starting ${this.files[0]?.path}`;
+    if (this.files.length === 0) return 'a group without shard files';
+    return this.files.length === 1 ? this.files[0].path : `${this.files.length} shards starting ${this.files[0].path}`;
   }
 
   private fileAt(offset: number): number {
@@ -104,19 +154,18 @@ export class GroupReader {
   }
 
   private async readFile(fi: number, out: Uint8Array, outAt: number, n: number, pos: number): Promise<void> {
-    let h = this.handles.get(fi);
-    if (!h) {
-      h = await open(this.files[fi].path, 'r');
-      this.handles.set(fi, h);
-    }
-    let done = 0;
-    while (done < n) {
-      const want = Math.min(CHUNK, n - done);
-      const { bytesRead } = await h.read(out, outAt + done, want, pos + done);
-      if (bytesRead === 0) {
-        throw new McError('SIZE_MISMATCH', `${this.files[fi].path}: expected ${this.files[fi].size} bytes, the file ended early`);
+    const f = this.files[fi];
+    // The checked real path is opened, not the name (a symlink) the manifest gave.
+    await withHandle(this.id + fi, f.real, f.path, async (h) => {
+      let done = 0;
+      while (done < n) {
+        const want = Math.min(CHUNK, n - done);
+        const { bytesRead } = await h.read(out, outAt + done, want, pos + done);
+        if (bytesRead === 0) {
+          throw new McError('SIZE_MISMATCH', `${f.path}: expected ${f.size} bytes, the file ended early`);
+        }
+        done += bytesRead;
       }
-      done += bytesRead;
-    }
+    });
   }
 }

@@ -9,8 +9,14 @@
  * first, and a tensor that already holds more zeros than asked for keeps them all.
  */
 import { McError } from '../errors.js';
-import { MAX_FLOAT32, MagnitudeStream, keepTopNPerGroup, selectKth, type BucketShare } from './select.js';
+import { MAX_FLOAT32, MagnitudeStream, checkMagnitudes, keepTopNPerGroup, kthMagnitude, selectKth, type BucketShare } from './select.js';
 import type { WeightTensor } from './types.js';
+
+/** From this many weights, layer scope selects by counting bit patterns instead of selectKth on a copy. */
+const RADIX_FROM = 1 << 16;
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
 
 /** Zero every weight with |w| < threshold, plus the first `ties` weights (index order) with |w| == threshold. */
 export interface PrunePlan {
@@ -60,10 +66,20 @@ export function planLayer(values: Float32Array, sparsity: number, opts: LayerOpt
   checkSparsity(sparsity);
   const n = values.length;
   const k = targetZeros(sparsity, n);
+  const fail = (i: number) => nonFinite(opts.name, i, values[i]);
+  if (n >= RADIX_FROM) {
+    // Large tensors: two counting passes over the bit patterns, no copy (same answer).
+    if (k === 0) {
+      checkMagnitudes(values, fail);
+      return { threshold: 0, ties: 0 };
+    }
+    const r = kthMagnitude(values, k, fail);
+    return { threshold: r.value, ties: k - r.below };
+  }
   const s = opts.scratch && opts.scratch.length >= n ? opts.scratch.subarray(0, n) : new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const a = Math.abs(values[i]);
-    if (!(a <= MAX_FLOAT32)) throw nonFinite(opts.name, i, values[i]);
+    if (!(a <= MAX_FLOAT32)) throw fail(i);
     s[i] = a;
   }
   if (k === 0) return { threshold: 0, ties: 0 };
@@ -76,18 +92,44 @@ export function planLayer(values: Float32Array, sparsity: number, opts: LayerOpt
 
 /** Applies a plan to a copy of `values` (the input is never mutated); pruned weights become +0, never -0. */
 export function applyPlan(values: Float32Array, plan: PrunePlan): Float32Array {
+  checkPlan(plan);
+  return applyPlanInPlace(new Float32Array(values), plan);
+}
+
+function checkPlan(plan: PrunePlan): void {
   const { threshold } = plan;
   if (!(threshold >= 0 && threshold <= MAX_FLOAT32) || !(Number.isInteger(plan.ties) && plan.ties >= 0)) {
     throw new McError('BAD_VALUE', `prune plan: expected a finite threshold >= 0 and an integer ties >= 0, found ${JSON.stringify(plan)}`);
   }
-  const out = new Float32Array(values);
+}
+
+/** applyPlan without the copy: `values` itself is pruned and returned (for callers that own it). */
+export function applyPlanInPlace(values: Float32Array, plan: PrunePlan): Float32Array {
+  checkPlan(plan);
+  const { threshold } = plan;
+  const out = values;
+  // On the bit patterns with the sign cleared, which order as the magnitudes do (NaN above all).
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  F32[0] = threshold;
+  let t = U32[0];
+  let tie = t;
+  if (F32[0] !== threshold) {
+    // Not a float32 (a hand-made plan): below it is below its float32 ceiling, and no weight equals it.
+    if (F32[0] < threshold) t++;
+    tie = -1;
+  }
   let ties = plan.ties;
-  for (let i = 0; i < out.length; i++) {
-    const a = Math.abs(out[i]);
-    if (a < threshold) out[i] = 0;
-    else if (a === threshold && ties > 0) {
-      out[i] = 0;
-      ties--;
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const a = x & 0x7fffffff;
+    if (a === tie) {
+      if (ties > 0) {
+        bits[i] = 0;
+        ties--;
+      }
+    } else {
+      // Branch-free (pruned weights lie at random): (a - t) >> 31 is all ones exactly when a < t.
+      bits[i] = x & ~((a - t) >> 31);
     }
   }
   return out;

@@ -23,13 +23,18 @@
  * Each pass then pushes one warning naming the tensor.
  */
 import { McError } from '../errors.js';
-import { FLOAT16_MAX, float16ToFloat32, toFloat16Bits } from '../model/float16.js';
+import { F16_NORMAL_HI, F16_NORMAL_LO, FLOAT16_MAX, decodeTable, float16FromBits, float16FromNormalBits, float16ToFloat32 } from '../model/float16.js';
 import { affineEncode } from './affine.js';
-import { int8Encode } from './int8.js';
-import type { Encoded, WeightTensor } from './types.js';
+import { flipSignBits, int8Decode, int8Encode } from './int8.js';
+import { type Encoded, type WeightTensor, withLazyDecoded } from './types.js';
 
 /** float16 bits of +65504 (the largest finite float16); | 0x8000 for -65504. */
 const FLOAT16_MAX_BITS = 0x7bff;
+
+/** The error for `count` NaN/Infinity values in a tensor, the first at index `first`. */
+function nonFiniteError(name: string, count: number, first: number): McError {
+  return new McError('BAD_VALUE', `tensor "${name}": expected finite values, found ${count} NaN/Infinity (first at index ${first}); pass --allow-nonfinite to keep them`);
+}
 
 /** Count the non-finite values of `t`; throw BAD_VALUE unless allowed. */
 function checkFinite(t: WeightTensor, allowNonfinite: boolean | undefined): number {
@@ -43,12 +48,7 @@ function checkFinite(t: WeightTensor, allowNonfinite: boolean | undefined): numb
       count++;
     }
   }
-  if (count > 0 && !allowNonfinite) {
-    throw new McError(
-      'BAD_VALUE',
-      `tensor "${t.name}": expected finite values, found ${count} NaN/Infinity (first at index ${first}); pass --allow-nonfinite to keep them`,
-    );
-  }
+  if (count > 0 && !allowNonfinite) throw nonFiniteError(t.name, count, first);
   return count;
 }
 
@@ -62,22 +62,43 @@ export interface Float16Options {
  * ±65504 saturate to ±65504 with one warning, instead of becoming Infinity.
  */
 export function quantizeFloat16(t: WeightTensor, opts: Float16Options): Encoded {
-  const nonfinite = checkFinite(t, opts.allowNonfinite);
   const v = t.values;
+  // On the bit patterns (a view, no copy): |x| > 65504 and finite is 0x477fe000 < |bits| < 0x7f800000.
+  // The float16 normal range, by far the most common, is converted inline; the same pass
+  // counts non-finite values and gathers the statistics of the decoded values.
+  const u = new Uint32Array(v.buffer, v.byteOffset, v.length);
   const bits = new Uint16Array(v.length);
+  const table = decodeTable();
   let saturated = 0;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (x > FLOAT16_MAX && x !== Infinity) {
-      bits[i] = FLOAT16_MAX_BITS;
-      saturated++;
-    } else if (x < -FLOAT16_MAX && x !== -Infinity) {
-      bits[i] = FLOAT16_MAX_BITS | 0x8000;
+  let nonfinite = 0;
+  let first = -1;
+  let inputZeros = 0;
+  let zeros = 0;
+  let maxError = 0;
+  let sumSq = 0;
+  for (let i = 0; i < u.length; i++) {
+    const x = u[i];
+    const a = x & 0x7fffffff;
+    let h: number;
+    if (a >= F16_NORMAL_LO && a <= F16_NORMAL_HI) {
+      h = ((x >>> 16) & 0x8000) | float16FromNormalBits(a);
+    } else if (a > F16_NORMAL_HI && a < 0x7f800000) {
+      h = FLOAT16_MAX_BITS | ((x >>> 16) & 0x8000);
       saturated++;
     } else {
-      bits[i] = toFloat16Bits(x);
+      h = float16FromBits(x);
+      if (a >= 0x7f800000 && nonfinite++ === 0) first = i;
     }
+    bits[i] = h;
+    const w = v[i];
+    const d = table[h];
+    inputZeros += +(w === 0);
+    zeros += +(d === 0);
+    const e = Math.abs(d - w);
+    if (e > maxError) maxError = e;
+    sumSq += e * e;
   }
+  if (nonfinite > 0 && !opts.allowNonfinite) throw nonFiniteError(t.name, nonfinite, first);
   const warnings: string[] = [];
   if (saturated > 0) {
     warnings.push(`tensor "${t.name}": ${saturated} value(s) beyond ±${FLOAT16_MAX} (the float16 range) saturated to ±${FLOAT16_MAX}`);
@@ -85,7 +106,8 @@ export function quantizeFloat16(t: WeightTensor, opts: Float16Options): Encoded 
   if (nonfinite > 0) {
     warnings.push(`tensor "${t.name}": kept ${nonfinite} NaN/Infinity value(s) as float16 NaN/Infinity (--allow-nonfinite)`);
   }
-  return { encoding: { kind: 'float16' }, symbols: bits, decoded: float16ToFloat32(bits), warnings };
+  const stats = { inputZeros, zeros, maxError, sumSq };
+  return withLazyDecoded({ encoding: { kind: 'float16' }, symbols: bits, warnings, stats }, () => float16ToFloat32(bits));
 }
 
 /** Options of the affine pass. */
@@ -166,17 +188,24 @@ export function quantizeInt8(t: WeightTensor, opts: Int8Options): Encoded {
   if (count !== t.values.length) {
     throw new McError('SIZE_MISMATCH', `tensor "${t.name}": shape [${t.shape.join(', ')}] has ${count} elements, found ${t.values.length} values`);
   }
-  const nonfinite = checkFinite(t, opts.allowNonfinite);
-  const r = int8Encode(t.values, t.shape, axis, axis === null);
+  // The non-finite check rides on the pass for the maxima; the message is checkFinite's.
+  const r = int8Encode(t.values, t.shape, axis, axis === null, false);
+  const nonfinite = r.nonfinite.count;
+  if (nonfinite > 0 && !opts.allowNonfinite) throw nonFiniteError(t.name, nonfinite, r.nonfinite.first);
   const warnings: string[] = [];
   if (nonfinite > 0) {
     warnings.push(`tensor "${t.name}": stored ${nonfinite} NaN/Infinity value(s) as int8 codes (NaN as 0, +Infinity as 127, -Infinity as -127) (--allow-nonfinite)`);
   }
-  return { encoding: { kind: 'int8', axis, scales: r.scales }, symbols: r.q, decoded: r.decoded, warnings };
+  const shape = t.shape;
+  return withLazyDecoded({ encoding: { kind: 'int8', axis, scales: r.scales }, symbols: r.q, warnings, stats: r.stats }, () => int8Decode(r.q, shape, axis, r.scales));
 }
 
-/** Per-tensor int8 in the stock form: uint8 q + 128 with min = -128 * scale, so stock tfjs decodes q * scale. */
-export function int8ToStockUint8(enc: Encoded, name?: string): { q: Uint8Array; scale: number; min: number } {
+/**
+ * Per-tensor int8 in the stock form: uint8 q + 128 with min = -128 * scale, so stock tfjs
+ * decodes q * scale. `inPlace`: flip the codes where they are (enc.symbols then holds the
+ * uint8 form; for a caller that is done with `enc`) instead of in a copy.
+ */
+export function int8ToStockUint8(enc: Encoded, name?: string, inPlace = false): { q: Uint8Array; scale: number; min: number } {
   const e = enc.encoding;
   const at = name === undefined ? 'tensor' : `tensor "${name}"`;
   if (e.kind !== 'int8' || !(enc.symbols instanceof Int8Array)) {
@@ -189,8 +218,9 @@ export function int8ToStockUint8(enc: Encoded, name?: string): { q: Uint8Array; 
     );
   }
   const s = enc.symbols;
-  const q = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) q[i] = s[i] + 128;
+  const codes = new Uint8Array(s.buffer, s.byteOffset, s.length);
+  const q = inPlace ? codes : codes.slice();
+  flipSignBits(q);
   const scale = e.scales[0];
   return { q, scale, min: -128 * scale };
 }

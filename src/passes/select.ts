@@ -152,7 +152,7 @@ export class MagnitudeStream {
     for (let i = 0; i < bits.length; i++) {
       const x = bits[i] & 0x7fffffff;
       if (x >= 0x7f800000) throw fail(i);
-      if (x === 0) zeros++;
+      zeros += (x - 1) >>> 31; // 1 exactly for x = 0, without a branch
       buckets[x >>> LOW_BITS]++;
     }
     this.total += values.length;
@@ -184,8 +184,8 @@ export class MagnitudeStream {
     for (let i = 0; i < bits.length; i++) {
       const x = bits[i] & 0x7fffffff;
       const hb = x >>> LOW_BITS;
-      if (hb < b) below++;
-      else if (hb === b) {
+      below += (hb - b) >>> 31; // hb < b, without a branch (most weights fall either side at random)
+      if (hb === b) {
         const low = x & 0x7fff;
         if (lowCounts[low]++ === 0) touched[distinct++] = low;
       }
@@ -219,6 +219,38 @@ export class MagnitudeStream {
     }
     return { below, equal };
   }
+}
+
+/**
+ * The k-th smallest |w| of one tensor (k 1-based, 1 <= k <= n) and how many magnitudes lie
+ * strictly below it, by two counting passes over the float32 bit patterns (the top 16
+ * bits, then the low 15 inside the bucket holding the k-th), as MagnitudeStream does for
+ * many tensors: O(n), no copy, no rearranging. Throws fail(i) at the first NaN or ±Infinity.
+ */
+export function kthMagnitude(values: Float32Array, k: number, fail: (i: number) => Error): { value: number; below: number } {
+  const bits = bitsOf(values);
+  const high = new Uint32Array(1 << 16);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i] & 0x7fffffff;
+    if (x >= 0x7f800000) throw fail(i);
+    high[x >>> LOW_BITS]++;
+  }
+  const top = rankInCounts(high, k);
+  const low = new Uint32Array(1 << LOW_BITS);
+  const b = top.bucket;
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i] & 0x7fffffff;
+    if (x >>> LOW_BITS === b) low[x & 0x7fff]++;
+  }
+  const r = rankInCounts(low, k - top.below);
+  U32[0] = (b << LOW_BITS) | r.bucket;
+  return { value: F32[0], below: top.below + r.below };
+}
+
+/** Throws fail(i) at the first NaN or ±Infinity of `values`. */
+export function checkMagnitudes(values: Float32Array, fail: (i: number) => Error): void {
+  const bits = bitsOf(values);
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7fffffff) >= 0x7f800000) throw fail(i);
 }
 
 /** The float32 bit patterns of `values`, as a view (no copy). */

@@ -40,4 +40,31 @@ export interface Encoded {
   decoded: Float32Array;
   /** Warnings naming the tensor (e.g. float16 saturation). */
   warnings: string[];
+  /** The decoded values against the input, when the pass gathered them while encoding (int8, float16). */
+  stats?: EncodeStats;
+}
+
+/**
+ * What a pass can tell about its output while it encodes, at no extra pass over the data:
+ * over the input values v and the decoded values d (float32, what a loader gets back).
+ */
+export interface EncodeStats {
+  /** Input values equal to 0 (-0 included). */
+  inputZeros: number;
+  /** Decoded values equal to 0. */
+  zeros: number;
+  /** Largest |d - v| (NaN inputs do not count; an infinite input makes it Infinity). */
+  maxError: number;
+  /** Sum of (d - v)^2 (NaN when an input is NaN). */
+  sumSq: number;
+}
+
+/**
+ * `e` with a `decoded` property computed on first use and kept: passes whose decoded
+ * values are a cheap function of their symbols (float16, int8) leave them to whoever
+ * needs them, so a pipeline that only writes the symbols never holds them.
+ */
+export function withLazyDecoded(e: Omit<Encoded, 'decoded'>, decode: () => Float32Array): Encoded {
+  let kept: Float32Array | undefined;
+  return Object.defineProperty(e, 'decoded', { get: () => (kept ??= decode()), enumerable: true, configurable: true }) as Encoded;
 }
