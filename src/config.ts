@@ -95,10 +95,11 @@ export function validateConfig(raw: unknown, where: string, base: string): Confi
   }
   const out: Config = { source: where, base };
   for (const [k, v] of Object.entries(raw)) {
-    const ok = KEYS[k];
+    // Own keys only: "__proto__" or "constructor" must not find Object.prototype's members.
+    const ok = Object.hasOwn(KEYS, k) ? KEYS[k] : undefined;
     if (!ok) throw new McError('CONFIG', `${where}: unknown key "${k}"; known keys: ${Object.keys(KEYS).join(', ')}`);
     if (!ok(v)) throw new McError('CONFIG', `${where}: "${k}" must be ${EXPECTED[k]}, found ${JSON.stringify(v)}`);
-    (out as unknown as Record<string, unknown>)[k] = v;
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

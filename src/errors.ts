@@ -52,3 +52,45 @@ export function isMcError(e: unknown): e is McError {
 export function check(cond: unknown, code: McErrorCode, message: () => string): asserts cond {
   if (!cond) throw new McError(code, message());
 }
+
+/** What the errno codes of a refusing file system mean, in words (for IO errors). */
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EIO: 'input/output error',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder',
+  EEXIST: 'already exists',
+  ENOENT: 'no such file or folder',
+  ENOTEMPTY: 'folder not empty',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  EBUSY: 'resource busy',
+  EXDEV: 'not on the same file system',
+};
+
+/** True for a Node.js system error from the file system (it has an errno code such as ENOSPC). */
+export function isErrnoError(e: unknown): e is NodeJS.ErrnoException {
+  if (!(e instanceof Error)) return false;
+  const x = e as NodeJS.ErrnoException;
+  return typeof x.code === 'string' && /^E[A-Z0-9]+$/.test(x.code) && (typeof x.syscall === 'string' || typeof x.errno === 'number');
+}
+
+/**
+ * A file-system refusal as one McError('IO') naming `where` and what happened, e.g.
+ * `out/m: no space left on device (ENOSPC) while writing the output`; anything that is
+ * not a system error (a McError, a defect) is returned as it was.
+ */
+export function ioError(e: unknown, where: string, doing: string): unknown {
+  if (isMcError(e) || !isErrnoError(e)) return e;
+  const code = e.code as string;
+  const words = e.syscall === 'mkdir' && code === 'EEXIST' ? 'a file stands where a folder is needed' : ERRNO_WORDS[code] ?? e.message.replace(/^[A-Z0-9]+: /, '').split(',')[0];
+  const at = e.path && e.path !== where ? ` at ${e.path}` : '';
+  return new McError('IO', `${where}: ${words} (${code}${at}) while ${doing}`, { cause: e });
+}

@@ -131,6 +131,13 @@ export function recipeFrom(v: unknown, where: string): Recipe {
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new McError('CONFIG', `${where}: expected {"prune": {...}, "quantize": {...}}`);
   for (const k of Object.keys(o)) if (k !== 'prune' && k !== 'quantize') throw new McError('CONFIG', `${where}: unknown key "${k}"; known keys: prune, quantize`);
   const known = (x: unknown, keys: string[], at: string) => {
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new McError('CONFIG', `${at}: expected an object of options, found ${JSON.stringify(x)}`);
+    for (const k of ['include', 'exclude']) {
+      const v = (x as Record<string, unknown>)[k];
+      if (v !== undefined && !(Array.isArray(v) && v.every((g) => typeof g === 'string'))) {
+        throw new McError('CONFIG', `${at}.${k}: expected a list of name patterns (strings), found ${JSON.stringify(v)}`);
+      }
+    }
     for (const k of Object.keys(x as object)) if (!keys.includes(k)) throw new McError('CONFIG', `${at}: unknown key "${k}"; known keys: ${keys.join(', ')}`);
   };
   const r: Recipe = {};

@@ -4,8 +4,7 @@
  * against a CliIo, so tests drive it in-process.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT, isMcError } from '../errors.js';
-import { cleanupTemporaries } from '../model/atomic.js';
+import { EXIT, type McError, ioError, isErrnoError, isMcError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { makeCtx, type RegisterCommand } from './context.js';
 import { registerCopy } from './copy.js';
@@ -14,7 +13,7 @@ import { registerPack } from './pack.js';
 import { registerPrune } from './prune.js';
 import { registerQuantize } from './quantize.js';
 import { registerReport } from './report.js';
-import type { CliIo } from './output.js';
+import { type CliIo, printable } from './output.js';
 
 export type { CliIo } from './output.js';
 
@@ -53,7 +52,7 @@ export async function run(io: CliIo): Promise<number> {
     await program.parseAsync(io.argv, { from: 'user' });
     return exit;
   } catch (e) {
-    await cleanupTemporaries();
+    // Writes remove their own temporaries when they fail (src/model/atomic.ts).
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       report(io, json, 'USAGE', e.message.replace(/^error: /, ''));
@@ -63,15 +62,23 @@ export async function run(io: CliIo): Promise<number> {
       report(io, json, e.code, e.message);
       return e.exitCode;
     }
+    if (isErrnoError(e)) {
+      // The file system refused somewhere no closer handler named the file: still bad input or environment, not a defect.
+      const m = ioError(e, e.path ?? 'file system', `during ${e.syscall ?? 'a file operation'}`) as McError;
+      report(io, json, m.code, m.message);
+      return m.exitCode;
+    }
     const err = e instanceof Error ? e : new Error(String(e));
-    report(io, json, 'INTERNAL', `internal error: ${err.message}${debug ? '' : ' (run with --debug for the stack trace)'}`);
+    const first = err.message.split('\n')[0];
+    report(io, json, 'INTERNAL', `internal error: ${first}${debug ? '' : ' (run with --debug for the stack trace)'}`);
     if (debug && err.stack) io.stderr.write(`${err.stack}\n`);
     return EXIT.internal;
   }
 }
 
+/** Print an error as one line on stderr (and as JSON with --json); control characters from a model's names are escaped. */
 function report(io: CliIo, json: boolean, code: string, message: string): void {
-  const line = message.split('\n')[0];
+  const line = printable(message);
   if (json) io.stdout.write(`${JSON.stringify({ schemaVersion: 1, error: { code, message: line } }, null, 2)}\n`);
   io.stderr.write(`maas-compress: error: ${line}\n`);
 }

@@ -2,6 +2,7 @@
 import { formatBytes, formatNumber, formatPercent, table } from '../format.js';
 import { inspectModel } from '../inspect.js';
 import type { RegisterCommand } from './context.js';
+import { printable } from './output.js';
 
 export const registerInspect: RegisterCommand = (program, ctx) => {
   program
@@ -13,7 +14,7 @@ export const registerInspect: RegisterCommand = (program, ctx) => {
       const report = await inspectModel(await ctx.model(arg));
       out.document({ schemaVersion: 1, ...report });
       const rows = report.tensors.map((t) => [
-        t.name,
+        printable(t.name),
         `[${t.shape.join(',')}]`,
         t.dtype,
         t.encoding,
@@ -22,7 +23,7 @@ export const registerInspect: RegisterCommand = (program, ctx) => {
         t.sparsity === null ? '-' : formatPercent(t.sparsity),
         ...(t.stats ? [t.stats.min, t.stats.max, t.stats.mean, t.stats.std].map(formatNumber) : ['-', '-', '-', '-']),
       ]);
-      out.line(`${out.c.bold(report.file)}  (${report.format})`);
+      out.line(`${out.c.bold(printable(report.file))}  (${report.format})`);
       out.line(
         table(
           ['tensor', 'shape', 'dtype', 'stored as', 'bytes', 'share', 'zeros', 'min', 'max', 'mean', 'std'],

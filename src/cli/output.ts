@@ -5,6 +5,15 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 
+/** Control characters, Unicode line separators and bidirectional overrides: what a hostile name could use to fake or hide terminal output. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `s` with every control character escaped (\n, \u001b, ...), so text from a model prints as one inert line. */
+export function printable(s: string): string {
+  const short: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return s.replace(UNPRINTABLE, (c) => short[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The process-like surface the CLI runs against (a fake one in tests). */
 export interface CliIo {
   argv: string[];
@@ -52,7 +61,7 @@ export class Output {
   /** A warning on stderr (kept for --json documents too). */
   warn(s: string): void {
     this.warnings.push(s);
-    if (!this.json) this.io.stderr.write(`${this.c.yellow('warning:')} ${s}\n`);
+    if (!this.json) this.io.stderr.write(`${this.c.yellow('warning:')} ${printable(s)}\n`);
   }
 
   /** The machine-readable document of a --json run. */

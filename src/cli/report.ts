@@ -5,7 +5,8 @@ import { Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { McError } from '../errors.js';
 import type { BackendName } from '../eval/backend.js';
-import { writeFileAtomic } from '../model/atomic.js';
+import { checkOutput, writeFileAtomic } from '../model/atomic.js';
+import { inputFiles } from '../model/load.js';
 import { recipeFrom } from '../recipe.js';
 import { type BudgetInput, parseBudgets } from '../report/budgets.js';
 import { type CandidateSpec, defaultRecipes } from '../report/candidates.js';
@@ -68,6 +69,9 @@ export const registerReport: RegisterCommand = (program, ctx) => {
       });
       const format = out.json ? 'json' : f.format;
       if (format === 'html' && !f.output) throw new McError('USAGE', '--format html needs -o <file.html>');
+      // The report file may replace an old report, never a model it reads.
+      const modelPaths = [original, ...candidates.flatMap((c) => (c.kind === 'path' ? [c.path] : []))];
+      if (f.output) await checkOutput(fromCwd(f.output), { force: true, kind: 'file', inputs: (await Promise.all(modelPaths.map(inputFiles))).flat() });
       const data = f.data ? fromCwd(f.data) : fromCfg(cfg.data);
       const labelsFile = typeof f.labels === 'string' ? fromCwd(f.labels) : fromCfg(cfg.labels);
       const samples = Number(f.samples ?? cfg.samples ?? 256);

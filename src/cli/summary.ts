@@ -2,7 +2,7 @@
 import type { CompressResult } from '../compress.js';
 import { formatBytes, formatNumber, formatPercent, table } from '../format.js';
 import type { Sizes } from '../size.js';
-import type { Output } from './output.js';
+import { type Output, printable } from './output.js';
 
 const pct = (x: number | null) => (x === null ? '-' : formatPercent(x));
 const num = (x: number | null) => (x === null ? '-' : formatNumber(x));
@@ -10,7 +10,7 @@ const num = (x: number | null) => (x === null ? '-' : formatNumber(x));
 /** Print the per-tensor table and totals. */
 export function printSummary(out: Output, r: CompressResult): void {
   const rows = r.tensors.map((t) => [
-    t.name,
+    printable(t.name),
     `[${t.shape.join(',')}]`,
     t.from === t.to ? t.from : `${t.from} -> ${t.to}`,
     formatBytes(t.bytesBefore),

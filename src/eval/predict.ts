@@ -23,14 +23,26 @@ const list = (y: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] => (y
 export async function loadRunnable(p: string): Promise<Runnable> {
   const model = await loadModel(p);
   try {
-    return await runnableFromArtifacts(await modelArtifacts(model), model.format);
+    return await runnableFromArtifacts(await modelArtifacts(model), model.format, model.file);
   } finally {
     await model.close();
   }
 }
 
-/** Load model artifacts (from disk or built in memory) into stock tfjs. */
-export async function runnableFromArtifacts(artifacts: tf.io.ModelArtifacts, format: 'layers-model' | 'graph-model'): Promise<Runnable> {
+/**
+ * Load model artifacts (from disk or built in memory) into stock tfjs; `source` names the
+ * model when tfjs refuses it (a topology that needs weights the manifest lacks, say).
+ */
+export async function runnableFromArtifacts(artifacts: tf.io.ModelArtifacts, format: 'layers-model' | 'graph-model', source = 'model'): Promise<Runnable> {
+  try {
+    return await buildRunnable(artifacts, format);
+  } catch (e) {
+    if (e instanceof McError) throw e;
+    throw new McError('BAD_MANIFEST', `${source}: stock tfjs could not build the model: ${String((e as Error)?.message ?? e).split('\n')[0]}`, { cause: e });
+  }
+}
+
+async function buildRunnable(artifacts: tf.io.ModelArtifacts, format: 'layers-model' | 'graph-model'): Promise<Runnable> {
   const handler = tf.io.fromMemory(artifacts);
   if (format === 'graph-model') {
     const g = await loadGraphModel(handler);

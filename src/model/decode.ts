@@ -4,7 +4,7 @@
  * then stored as float32 (or rounded, for int32 entries).
  */
 import { McError } from '../errors.js';
-import { STRING_LENGTH_BYTES } from './dtypes.js';
+import { STRING_LENGTH_BYTES, elementCount } from './dtypes.js';
 import { float16ToFloat32 } from './float16.js';
 import type { ManifestEntry } from './manifest.js';
 
@@ -46,20 +46,39 @@ export function decodeEntry(entry: ManifestEntry, bytes: Uint8Array): TensorValu
   }
 }
 
-/** Split a string entry's bytes into its strings (4-byte LE length, then the bytes). */
-export function decodeStrings(entry: ManifestEntry, bytes: Uint8Array): Uint8Array[] {
+/**
+ * Check that a string entry's bytes are exactly its element count of strings, each a
+ * 4-byte length and that many bytes (no length prefix cut off or running past the end,
+ * nothing left over), without allocating; `where` prefixes errors (default: the tensor).
+ */
+export function checkStrings(entry: ManifestEntry, bytes: Uint8Array, where = `tensor "${entry.name}"`): void {
+  const count = elementCount(entry.shape, where);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Uint8Array[] = [];
   let at = 0;
-  while (at < bytes.length) {
+  for (let i = 0; i < count; i++) {
     if (at + STRING_LENGTH_BYTES > bytes.length) {
-      throw new McError('SIZE_MISMATCH', `tensor "${entry.name}": a string length prefix is cut off at byte ${at}`);
+      throw new McError('SIZE_MISMATCH', `${where}: expected ${count} strings, the bytes end after ${i} (a length prefix is cut off at byte ${at})`);
     }
     const n = dv.getUint32(at, true);
     at += STRING_LENGTH_BYTES;
-    if (at + n > bytes.length) {
-      throw new McError('SIZE_MISMATCH', `tensor "${entry.name}": a string claims ${n} bytes, only ${bytes.length - at} remain`);
+    if (n > bytes.length - at) {
+      throw new McError('SIZE_MISMATCH', `${where}: string ${i} claims ${n} bytes, only ${bytes.length - at} remain`);
     }
+    at += n;
+  }
+  if (at !== bytes.length) {
+    throw new McError('SIZE_MISMATCH', `${where}: expected ${count} strings in ${bytes.length} bytes, found ${bytes.length - at} bytes after the last one`);
+  }
+}
+
+/** Split a string entry's bytes into its strings (4-byte LE length, then the bytes); checked as checkStrings does. */
+export function decodeStrings(entry: ManifestEntry, bytes: Uint8Array): Uint8Array[] {
+  checkStrings(entry, bytes);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const n = dv.getUint32(at, true);
+    at += STRING_LENGTH_BYTES;
     out.push(bytes.slice(at, at + n));
     at += n;
   }

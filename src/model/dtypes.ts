@@ -42,7 +42,8 @@ export function isQuantDType(d: unknown): d is QuantDType {
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /**
- * Number of elements of `shape`, checked: every dim a non-negative integer and the
+ * Number of elements of `shape`, checked: every dim a non-negative integer of at most
+ * MAX_ELEMENTS (also in a shape with a zero dim, whose other dims no bytes back) and the
  * product at most MAX_ELEMENTS (so no overflow can reach an allocation).
  */
 export function elementCount(shape: readonly number[], where: string): number {
@@ -50,6 +51,9 @@ export function elementCount(shape: readonly number[], where: string): number {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new McError('BAD_MANIFEST', `${where}: expected shape dims to be non-negative integers, found ${JSON.stringify(shape)}`);
+    }
+    if (d > MAX_ELEMENTS) {
+      throw new McError('BAD_MANIFEST', `${where}: shape ${JSON.stringify(shape)} has a dim larger than ${MAX_ELEMENTS}`);
     }
     n *= d;
     if (n > MAX_ELEMENTS) {

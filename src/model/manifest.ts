@@ -68,10 +68,12 @@ export function parseModelJson(text: string, file: string): { json: ModelJson; f
     throw new McError('BAD_JSON', `${file}: expected valid JSON, found a syntax error (${(e as Error).message})`);
   }
   if (!isObject(raw)) throw new McError('BAD_MANIFEST', `${file}: expected a JSON object at the top level`);
+  checkJsonDepth(raw, file);
   if (!('modelTopology' in raw) || raw.modelTopology == null) {
     throw new McError('BAD_MANIFEST', `${file}: expected a "modelTopology" field, found none`);
   }
   const format = detectFormat(raw, file);
+  checkMetadata(raw.userDefinedMetadata, file);
   const manifest = raw.weightsManifest;
   if (!Array.isArray(manifest)) {
     throw new McError('BAD_MANIFEST', `${file}: expected "weightsManifest" to be a list of groups, found ${describe(manifest)}`);
@@ -89,12 +91,15 @@ export function parseModelJson(text: string, file: string): { json: ModelJson; f
     }
     for (const p of g.paths as string[]) {
       checkRelativePath(p, `${where}.paths`);
-      if (allPaths.has(p)) throw new McError('BAD_MANIFEST', `${where}.paths: shard "${p}" is listed twice`);
-      allPaths.add(p);
+      // "w.bin", "./w.bin" and "a//w.bin" name one file (symlinks are compared when opened).
+      const key = p
+        .split(/[\\/]/)
+        .filter((seg) => seg !== '' && seg !== '.')
+        .join('/');
+      if (allPaths.has(key)) throw new McError('BAD_MANIFEST', `${where}.paths: shard "${p}" is listed twice`);
+      allPaths.add(key);
     }
-    if (g.weights.length > 0 && g.paths.length === 0) {
-      throw new McError('BAD_MANIFEST', `${where}: has ${g.weights.length} weights but no shard paths`);
-    }
+    // A group without paths holds no bytes: only tensors without elements fit (loadModel checks the sizes).
     g.weights.forEach((e, ei) => {
       validateEntry(e, `${where}.weights[${ei}]`);
       const name = (e as ManifestEntry).name;
@@ -103,6 +108,41 @@ export function parseModelJson(text: string, file: string): { json: ModelJson; f
     });
   });
   return { json: raw as ModelJson, format };
+}
+
+/**
+ * Deepest nesting of objects and lists accepted in model.json. Real topologies nest a few
+ * dozen levels; a deeper document would overflow the stack of the recursive JSON.stringify
+ * (and tfjs's deserializer) when the model is written or loaded, so it is refused up front.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** Refuse a JSON value nested deeper than MAX_JSON_DEPTH (checked without recursion). */
+export function checkJsonDepth(value: unknown, where: string): void {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 1 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop() as { v: unknown; depth: number };
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > MAX_JSON_DEPTH) {
+      throw new McError('BAD_MANIFEST', `${where}: expected JSON nested at most ${MAX_JSON_DEPTH} levels deep, found deeper nesting`);
+    }
+    for (const c of Array.isArray(v) ? v : Object.values(v)) if (typeof c === 'object' && c !== null) stack.push({ v: c, depth: depth + 1 });
+  }
+}
+
+/**
+ * `userDefinedMetadata`, when present, is an object (as tfjs declares it), and the record
+ * maas-compress keeps in it has a list of steps, since writers append to it.
+ */
+function checkMetadata(meta: unknown, file: string): void {
+  if (meta === undefined) return;
+  if (!isObject(meta)) throw new McError('BAD_MANIFEST', `${file}: expected "userDefinedMetadata" to be an object, found ${describe(meta)}`);
+  if (!Object.hasOwn(meta, 'maas-compress')) return;
+  const record = meta['maas-compress'];
+  const found = !isObject(record) ? describe(record) : record.steps !== undefined && !Array.isArray(record.steps) ? `"steps": ${describe(record.steps)}` : null;
+  if (found !== null) {
+    throw new McError('BAD_MANIFEST', `${file}: expected userDefinedMetadata["maas-compress"] to be the record maas-compress writes ({"version", "steps": [...]}), found ${found}`);
+  }
 }
 
 function detectFormat(raw: Record<string, unknown>, file: string): ModelFormat {

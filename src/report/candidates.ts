@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compressModel } from '../compress.js';
+import { trackTemporary } from '../model/atomic.js';
 import { type Runnable, loadRunnable, runnableFromArtifacts } from '../eval/predict.js';
 import { mczArtifacts } from '../loader.js';
 import { readMcz } from '../mcz/unpack.js';
@@ -52,7 +53,7 @@ export function defaultRecipes(): CandidateSpec[] {
 /** Load a .mcz container into stock tfjs through the loader. */
 async function loadContainer(file: string): Promise<Runnable> {
   const m = await readMcz(file);
-  return runnableFromArtifacts(mczArtifacts(m), m.format);
+  return runnableFromArtifacts(mczArtifacts(m), m.format, file);
 }
 
 /** A recipe is packed when the stock manifest cannot hold its output, or when it prunes (only the container stores just the non-zeros). */
@@ -75,7 +76,11 @@ export async function materialize(spec: CandidateSpec, original: string): Promis
     return { files: await sizesOf(await modelFiles(spec.path)), container: false, runnable: await loadRunnable(spec.path), cleanup: async () => undefined };
   }
   const tmp = await mkdtemp(path.join(tmpdir(), 'maas-compress-report-'));
-  const cleanup = () => rm(tmp, { recursive: true, force: true });
+  const untrack = trackTemporary(tmp); // removed on SIGINT / SIGTERM too
+  const cleanup = async () => {
+    untrack();
+    await rm(tmp, { recursive: true, force: true });
+  };
   try {
     if (needsContainer(spec.recipe)) {
       const file = path.join(tmp, 'model.mcz');

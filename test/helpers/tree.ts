@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 
-/** Map of relative path to sha256 (or "dir"/"link") for everything under `dir`. */
+/** Map of relative path to sha256 (or "dir"/"link"/"special" for a FIFO or device, which are never read) for everything under `dir`. */
 export function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
@@ -15,7 +15,8 @@ export function snapshot(dir: string): Record<string, string> {
       else if (st.isDirectory()) {
         out[rel] = 'dir';
         walk(full);
-      } else out[rel] = createHash('sha256').update(readFileSync(full)).digest('hex');
+      } else if (!st.isFile()) out[rel] = 'special';
+      else out[rel] = createHash('sha256').update(readFileSync(full)).digest('hex');
     }
   };
   walk(dir);
