@@ -10,6 +10,7 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import { McError } from './errors.js';
+import { toArtifacts } from './model/artifacts.js';
 import { type McZModel, parseMcz } from './mcz/read.js';
 
 /** The error type every failure is (check `.code`). */
@@ -54,19 +55,7 @@ export function mczArtifacts(m: McZModel): io.ModelArtifacts {
     data.set(d.bytes, at);
     at += d.bytes.length;
   });
-  const j = m.modelJson;
-  return {
-    modelTopology: j.modelTopology as io.ModelArtifacts['modelTopology'],
-    format: j.format ?? m.format,
-    generatedBy: j.generatedBy,
-    convertedBy: j.convertedBy ?? null,
-    signature: j.signature as object | undefined,
-    userDefinedMetadata: j.userDefinedMetadata as io.ModelArtifacts['userDefinedMetadata'],
-    modelInitializer: j.modelInitializer as object | undefined,
-    trainingConfig: j.trainingConfig as io.TrainingConfig | undefined,
-    weightSpecs,
-    weightData: data.buffer,
-  };
+  return toArtifacts(m.modelJson, m.format, weightSpecs, data.buffer);
 }
 
 /** An IOHandler that loads a .mcz from a URL (fetched when tfjs calls load()) or from its bytes. */

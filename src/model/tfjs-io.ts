@@ -4,6 +4,7 @@
  * the stored bytes themselves, exactly as they would from `http` or `file://`.
  */
 import type { io } from '@tensorflow/tfjs-core';
+import { toArtifacts } from './artifacts.js';
 import { loadModel, type Model } from './load.js';
 
 /** ModelArtifacts of an opened model: its topology and fields, all entries and their stored bytes. */
@@ -15,19 +16,7 @@ export async function modelArtifacts(model: Model): Promise<io.ModelArtifacts> {
     data.set(await model.readBytes(t), at);
     at += t.byteLength;
   }
-  const j = model.json;
-  return {
-    modelTopology: j.modelTopology as io.ModelArtifacts['modelTopology'],
-    format: j.format ?? model.format,
-    generatedBy: j.generatedBy,
-    convertedBy: j.convertedBy ?? null,
-    signature: j.signature as object | undefined,
-    userDefinedMetadata: j.userDefinedMetadata as io.ModelArtifacts['userDefinedMetadata'],
-    modelInitializer: j.modelInitializer as object | undefined,
-    trainingConfig: j.trainingConfig as io.TrainingConfig | undefined,
-    weightSpecs: model.tensors.map((t) => t.entry as io.WeightsManifestEntry),
-    weightData: data.buffer,
-  };
+  return toArtifacts(model.json, model.format, model.tensors.map((t) => t.entry as io.WeightsManifestEntry), data.buffer);
 }
 
 /** An IOHandler that loads the model at `p` (model.json or its folder). */

@@ -1,0 +1,33 @@
+/**
+ * The one mapping from model.json fields to tfjs ModelArtifacts, shared by the file
+ * handler (Node) and the .mcz loader (browser-safe: type-only imports).
+ */
+import type { io } from '@tensorflow/tfjs-core';
+import type { ModelJson } from './manifest.js';
+
+/** The model.json fields tfjs takes besides the weights. */
+export type ArtifactFields = Pick<
+  ModelJson,
+  'modelTopology' | 'format' | 'generatedBy' | 'convertedBy' | 'signature' | 'userDefinedMetadata' | 'modelInitializer' | 'trainingConfig'
+>;
+
+/** ModelArtifacts from model.json's fields (weightsManifest aside), weight specs and one weight buffer. */
+export function toArtifacts(
+  j: ArtifactFields,
+  format: string,
+  weightSpecs: io.WeightsManifestEntry[],
+  weightData: ArrayBuffer,
+): io.ModelArtifacts {
+  return {
+    modelTopology: j.modelTopology as io.ModelArtifacts['modelTopology'],
+    format: j.format ?? format,
+    generatedBy: j.generatedBy,
+    convertedBy: j.convertedBy ?? null,
+    signature: j.signature as object | undefined,
+    userDefinedMetadata: j.userDefinedMetadata as io.ModelArtifacts['userDefinedMetadata'],
+    modelInitializer: j.modelInitializer as object | undefined,
+    trainingConfig: j.trainingConfig as io.TrainingConfig | undefined,
+    weightSpecs,
+    weightData,
+  };
+}
