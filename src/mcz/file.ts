@@ -12,7 +12,8 @@ import { McError } from '../errors.js';
 import type { TensorValues } from '../model/decode.js';
 import type { ManifestEntry, ModelFormat } from '../model/manifest.js';
 import { type FramingSource, FORMAT_VERSION, type SectionLoc, readFramingFrom } from './format.js';
-import { type McZModelJson, MAX_MODEL_JSON_BYTES, decodeModelSection } from './model-section.js';
+import { MAX_MODEL_JSON_BYTES } from '../model/manifest.js';
+import { type McZModelJson, decodeModelSection } from './model-section.js';
 import { type McZTensorInfo, type ParsedSection, type StoredTensor, budgetOf, decodeSection, decodedSection, parseSection, storedSection } from './read.js';
 import { crc32 } from './crc32.js';
 

@@ -6,23 +6,10 @@
  */
 import { deflateSync, inflateSync } from 'fflate';
 import { McError, isMcError } from '../errors.js';
-import { type ManifestEntry, type ModelFormat, type ModelJson, checkJsonDepth, parseModelJson } from '../model/manifest.js';
+import { type ManifestEntry, type ModelFields, type ModelFormat, type ModelJson, MAX_MODEL_JSON_BYTES, checkJsonDepth, parseModelJson } from '../model/manifest.js';
 
 /** model.json content as a .mcz holds it: every field but weightsManifest. */
-export interface McZModelJson {
-  format?: string;
-  modelTopology: unknown;
-  generatedBy?: string;
-  convertedBy?: string | null;
-  signature?: unknown;
-  userDefinedMetadata?: Record<string, unknown>;
-  modelInitializer?: unknown;
-  trainingConfig?: unknown;
-  [extra: string]: unknown;
-}
-
-/** Largest model JSON accepted (as for model.json: topologies are small). */
-export const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
+export type McZModelJson = ModelFields;
 
 /** The model section's content, validated. */
 export interface ModelSection {

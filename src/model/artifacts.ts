@@ -3,17 +3,11 @@
  * handler (Node) and the .mcz loader (browser-safe: type-only imports).
  */
 import type { io } from '@tensorflow/tfjs-core';
-import type { ModelJson } from './manifest.js';
-
-/** The model.json fields tfjs takes besides the weights. */
-export type ArtifactFields = Pick<
-  ModelJson,
-  'modelTopology' | 'format' | 'generatedBy' | 'convertedBy' | 'signature' | 'userDefinedMetadata' | 'modelInitializer' | 'trainingConfig'
->;
+import type { ModelFields } from './manifest.js';
 
 /** ModelArtifacts from model.json's fields (weightsManifest aside), weight specs and one weight buffer. */
 export function toArtifacts(
-  j: ArtifactFields,
+  j: ModelFields,
   format: string,
   weightSpecs: io.WeightsManifestEntry[],
   weightData: ArrayBuffer,

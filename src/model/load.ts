@@ -8,11 +8,8 @@ import path from 'node:path';
 import { McError, ioError } from '../errors.js';
 import { STRING_LENGTH_BYTES, elementCount, fixedByteLength } from './dtypes.js';
 import { type TensorValues, decodeEntry } from './decode.js';
-import { type ManifestEntry, type ModelFormat, type ModelJson, parseModelJson } from './manifest.js';
+import { type ManifestEntry, MAX_MODEL_JSON_BYTES, type ModelFormat, type ModelJson, parseModelJson } from './manifest.js';
 import { GroupReader } from './shards.js';
-
-/** Largest model.json accepted (topologies are small; weights live in shards). */
-export const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
 
 /** Where one manifest entry lives. */
 export interface TensorInfo {

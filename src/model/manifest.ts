@@ -42,11 +42,13 @@ export interface ManifestGroup {
 /** The two artifact formats of tfjs. */
 export type ModelFormat = 'layers-model' | 'graph-model';
 
-/** The content of `model.json`. Fields maas-compress does not use are kept as they were. */
-export interface ModelJson {
+/** Largest model JSON accepted, in a model.json or a .mcz model section (topologies are small; weights live elsewhere). */
+export const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
+
+/** Every field of `model.json` but `weightsManifest` (what a .mcz model section holds). */
+export interface ModelFields {
   format?: string;
   modelTopology: unknown;
-  weightsManifest: ManifestGroup[];
   generatedBy?: string;
   convertedBy?: string | null;
   signature?: unknown;
@@ -54,6 +56,11 @@ export interface ModelJson {
   modelInitializer?: unknown;
   trainingConfig?: unknown;
   [extra: string]: unknown;
+}
+
+/** The content of `model.json`. Fields maas-compress does not use are kept as they were. */
+export interface ModelJson extends ModelFields {
+  weightsManifest: ManifestGroup[];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -7,7 +7,8 @@
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_MODEL_JSON_BYTES, loadModel } from '../../src/model/load.js';
+import { loadModel } from '../../src/model/load.js';
+import { MAX_MODEL_JSON_BYTES } from '../../src/model/manifest.js';
 import { MAX_JSON_DEPTH } from '../../src/model/manifest.js';
 import { cli } from '../helpers/cli.js';
 import { tempDir, writeModel } from '../helpers/synthetic.js';
