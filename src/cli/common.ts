@@ -7,6 +7,9 @@ import type { SaveResult } from '../model/save.js';
 import { parseSize } from '../units.js';
 import type { Output } from './output.js';
 
+/** Help text of the optional model argument every model command takes. */
+export const MODEL_ARG_HELP = 'model.json or its folder (default: config "model", then ./model.json)';
+
 /** Collect a repeatable option's values. */
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];
 

@@ -1,7 +1,7 @@
 /** `maas-compress copy [model] -o <folder>`: re-write a model in the stock layout, re-sharded. */
 import path from 'node:path';
 import { copyModel } from '../copy.js';
-import { type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
+import { MODEL_ARG_HELP, type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
 
 export const registerCopy: RegisterCommand = (program, ctx) => {
@@ -9,7 +9,7 @@ export const registerCopy: RegisterCommand = (program, ctx) => {
     program
       .command('copy')
       .description('re-write a model in the stock tfjs layout (validated, re-sharded), weights byte for byte')
-      .argument('[model]', 'model.json or its folder (default: config "model", then ./model.json)'),
+      .argument('[model]', MODEL_ARG_HELP),
   ).action(async (arg: string | undefined, opts: OutputOptions, cmd) => {
     const out = ctx.output(cmd);
     const plan = outputPlan(opts);

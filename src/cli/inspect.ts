@@ -1,6 +1,7 @@
 /** `maas-compress inspect [model]`: the tensors of a model, their encodings and statistics. */
 import { formatBytes, formatNumber, formatPercent, table } from '../format.js';
 import { inspectModel } from '../inspect.js';
+import { MODEL_ARG_HELP } from './common.js';
 import type { RegisterCommand } from './context.js';
 import { printable } from './output.js';
 
@@ -8,7 +9,7 @@ export const registerInspect: RegisterCommand = (program, ctx) => {
   program
     .command('inspect')
     .description('list the tensors of a model: shape, dtype, stored encoding, bytes, sparsity and value statistics')
-    .argument('[model]', 'model.json or its folder (default: config "model", then ./model.json)')
+    .argument('[model]', MODEL_ARG_HELP)
     .action(async (arg: string | undefined, _opts, cmd) => {
       const out = ctx.output(cmd);
       const report = await inspectModel(await ctx.model(arg));

@@ -8,7 +8,7 @@ import { QUANTIZER_NAMES } from '../passes/registry.js';
 import { DEFAULT_MIN_ELEMENTS, type Recipe, pruneStep, quantizeStep, recipeFrom } from '../recipe.js';
 import { isContainerPath, modelSizes } from '../size.js';
 import { VERSION } from '../version.js';
-import { type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
+import { MODEL_ARG_HELP, type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
 import { printSummary } from './summary.js';
 
@@ -41,7 +41,7 @@ export const registerPack: RegisterCommand = (program, ctx) => {
     program
       .command('pack')
       .description('pack a model losslessly into one .mcz file (the values it stores, entropy coded)')
-      .argument('[model]', 'model.json or its folder (default: config "model", then ./model.json)'),
+      .argument('[model]', MODEL_ARG_HELP),
   ).action(async (arg: string | undefined, opts: OutputOptions, cmd) => {
     const out = ctx.output(cmd);
     const plan = outputPlan(opts);
@@ -78,7 +78,7 @@ export const registerPack: RegisterCommand = (program, ctx) => {
     program
       .command('compress')
       .description('the whole pipeline in one run: prune, quantize, then write a .mcz container or a stock folder')
-      .argument('[model]', 'model.json or its folder (default: config "model", then ./model.json)')
+      .argument('[model]', MODEL_ARG_HELP)
       .option('--prune <s>', 'sparsity to prune to: 0.5 or 50%')
       .addOption(new Option('--scope <scope>', 'pruning scope').choices(['layer', 'global']))
       .option('--pattern <p>', 'pruning pattern: unstructured or N:M')

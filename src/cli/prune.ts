@@ -5,7 +5,7 @@ import { compressModel } from '../compress.js';
 import { PRUNE_SCOPES } from '../passes/registry.js';
 import { DEFAULT_MIN_ELEMENTS, pruneStep } from '../recipe.js';
 import { modelSizes } from '../size.js';
-import { type OutputOptions, collect, outputPlan, printWritten, withOutputOptions } from './common.js';
+import { collect, MODEL_ARG_HELP, type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
 import { printSizes, printSummary } from './summary.js';
 
@@ -24,7 +24,7 @@ export const registerPrune: RegisterCommand = (program, ctx) => {
     program
       .command('prune')
       .description('zero the smallest-magnitude weights of float kernels (rank >= 2); biases and non-float tensors are left alone')
-      .argument('[model]', 'model.json or its folder (default: config "model", then ./model.json)')
+      .argument('[model]', MODEL_ARG_HELP)
       .option('--sparsity <s>', 'fraction of weights to zero: 0.5 or 50%')
       .addOption(new Option('--scope <scope>', Object.entries(PRUNE_SCOPES).map(([k, v]) => `${k}: ${v}`).join('; ')).choices(Object.keys(PRUNE_SCOPES)).default('layer'))
       .option('--pattern <p>', 'unstructured, or N:M (at most N non-zeros in every M consecutive weights along the input axis)', 'unstructured')

@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { compressModel } from '../compress.js';
 import { QUANTIZER_NAMES, QUANTIZERS } from '../passes/registry.js';
 import { DEFAULT_MIN_ELEMENTS, type QuantizerName, quantizeStep } from '../recipe.js';
-import { type OutputOptions, collect, outputPlan, printWritten, withOutputOptions } from './common.js';
+import { collect, MODEL_ARG_HELP, type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
 import { printSummary } from './summary.js';
 
@@ -23,7 +23,7 @@ export const registerQuantize: RegisterCommand = (program, ctx) => {
     program
       .command('quantize')
       .description('quantize the float32 weights of a model (int32, bool and string tensors pass through untouched)')
-      .argument('[model]', 'model.json or its folder (default: config "model", then ./model.json)')
+      .argument('[model]', MODEL_ARG_HELP)
       .addOption(new Option('--dtype <dtype>', 'storage type').choices(QUANTIZER_NAMES).makeOptionMandatory())
       .option('--per-channel', 'int8: one scale per output channel (needs a .mcz output)')
       .option('--include <glob>', 'only tensors whose name matches (* wildcards; repeatable)', collect, [])
