@@ -204,8 +204,5 @@ export async function writeMcz(
   tensors: AsyncIterable<MczTensor> | Iterable<MczTensor>,
   opts: MczWriteOptions = {},
 ): Promise<MczStats> {
-  await checkOutput(target, { force: opts.force, inputs: opts.inputs, kind: 'file' });
-  const stats = emptyStats();
-  await writeFileAtomic(target, mczChunks(modelJson, tensors, stats, opts));
-  return stats;
+  return writeMczSections(target, modelJson, encodeEach(tensors), opts);
 }
