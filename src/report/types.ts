@@ -1,0 +1,103 @@
+/**
+ * The report's JSON contract, schemaVersion 2 (docs/report.md). Version 2 replaced the
+ * first output's figures by the worst output's: schemaVersion 1 reported `metrics.cosine`
+ * (a mean over samples of the first output), which hid a damaged second output; v2 gives
+ * `cosineMin` / `cosineMean` / `sqnrDb` per output and their worst in the headline.
+ */
+import type { BackendName } from '../eval/backend.js';
+import type { Sizes } from '../size.js';
+import type { BudgetResult } from './budgets.js';
+import type { NetworkProfile } from './transfer.js';
+
+/** Transfer encodings a server may use. */
+export type Encoding = 'br' | 'gzip' | 'none';
+
+/** Fidelity of one output of a candidate against the same output of the original. */
+export interface OutputMetrics {
+  /** The output's name (signature key or output node / layer name). */
+  name: string;
+  /** Shape of one sample of this output (without the batch dimension). */
+  shape: number[];
+  /** Top-1 accuracy against the labels, on the output the labels belong to; otherwise null. */
+  accuracy: number | null;
+  /** Fraction of samples whose top-1 class equals the original's; null when the output is not a class vector. */
+  agreement: number | null;
+  /** Smallest cosine similarity over samples. */
+  cosineMin: number;
+  /** Mean cosine similarity over samples. */
+  cosineMean: number;
+  /** 10·log10(Σy² / Σ(y−ŷ)²) over every sample and value; null when the outputs are identical (infinite). */
+  sqnrDb: number | null;
+  /** Largest absolute difference of any value. */
+  maxAbsError: number;
+  /** The sample with the smallest cosine (index into the data). */
+  worstSample: number;
+}
+
+/** A candidate's fidelity: the worst output in the headline, every output below. */
+export interface Metrics {
+  /** Accuracy on the label output (null without labels). */
+  accuracy: number | null;
+  /** Smallest agreement over class-vector outputs (null when none is one). */
+  agreement: number | null;
+  /** Smallest cosine over samples and outputs. */
+  cosineMin: number;
+  /** Smallest per-output mean cosine. */
+  cosineMean: number;
+  /** Smallest per-output SQNR (null when every output is identical). */
+  sqnrDb: number | null;
+  /** Largest absolute error over outputs. */
+  maxAbsError: number;
+  /** Where cosineMin was found. */
+  worst: { output: string; sample: number };
+  outputs: OutputMetrics[];
+}
+
+/** One served file. For a container, gzip and brotli equal raw: it is served as is. */
+export interface FileReport {
+  file: string;
+  raw: number;
+  gzip: number;
+  brotli: number;
+}
+
+/** One model's row of the report. */
+export interface ModelReport {
+  name: string;
+  role: 'original' | 'candidate';
+  path?: string;
+  recipe?: unknown;
+  /** True when the model is one self-contained container (.mcz). */
+  container: boolean;
+  /** True when its files are already entropy coded and served without transfer encoding (.mcz). */
+  servedAsIs: boolean;
+  files: FileReport[];
+  sizes: Sizes;
+  transfer: Record<string, { ms: number }>;
+  /** Null for a weights-only manifest (no topology to run). */
+  metrics: Metrics | null;
+  delta: { accuracyDrop: number | null; sizeReduction: number };
+}
+
+/** The report. */
+export interface Report {
+  schemaVersion: 2;
+  passed: boolean;
+  backend: BackendName;
+  encoding: Encoding;
+  /** Where the fidelity figures come from: real data, seeded synthetic inputs, or none (weights-only). */
+  inputs: 'data' | 'synthetic' | 'none';
+  data: {
+    source: string;
+    samples: number;
+    labels: boolean;
+    synthetic: boolean;
+    /** The output the labels (and accuracy) refer to, or null without labels. */
+    labelOutput: string | null;
+  };
+  networks: NetworkProfile[];
+  models: ModelReport[];
+  budgets: BudgetResult[];
+  /** Plain-language notes the renderers print (synthetic inputs, weights-only, .mcz served as is). */
+  notes: string[];
+}
