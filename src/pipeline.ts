@@ -13,6 +13,7 @@ import type { ManifestEntry } from './model/manifest.js';
 import type { ProducedTensor } from './model/save.js';
 import { outputChannelAxis } from './passes/axis.js';
 import { GlobalHistogram, type PrunePlan, applyPlan, applyPlanInPlace, isPruneTarget, nmAxis, planLayer, pruneNM } from './passes/prune.js';
+import { keepsGrid, recodeOnGrid } from './passes/grid.js';
 import { int8ToStockUint8 } from './passes/quantize.js';
 import { QUANTIZERS } from './passes/registry.js';
 import type { EncodeStats, Encoded, WeightTensor } from './passes/types.js';
@@ -26,6 +27,8 @@ export interface TensorJob {
   quantizer: QuantizerName | null;
   /** Per-channel axis, when the quantizer is per channel. */
   axis: number | null;
+  /** The tensor already sits on a grid of the requested kind and keeps its stored codes (passes/grid.ts). */
+  keepGrid: boolean;
   /** Global scope: this tensor's share of the plan. */
   plan?: PrunePlan;
 }
@@ -48,6 +51,8 @@ export interface TensorOutcome {
   /** Quantization error against the values entering the quantizer (null when not quantized). */
   maxError: number | null;
   rmsError: number | null;
+  /** True when the tensor kept the grid it was stored on (lossless: it decodes to the same values; passes/grid.ts). */
+  keptGrid: boolean;
 }
 
 /** Encoding of a stored entry in words. */
@@ -91,8 +96,9 @@ export function planJobs(model: Model, recipe: Recipe, opts: { stockOutput: bool
     let quantizer: QuantizerName | null = null;
     if (q && info.count > 0 && isFloat(e) && info.count >= q.minElements && quantSel(e.name)) quantizer = q.dtype;
     else if (prune && e.quantization) quantizer = e.quantization.dtype;
-    const axis = quantizer === 'int8' && q?.perChannel ? outputChannelAxis(e.name, e.shape, model.json.modelTopology, model.format) : null;
-    return { info, prune, quantizer, axis };
+    const keepGrid = quantizer !== null && keepsGrid(e.quantization, quantizer, prune);
+    const axis = quantizer === 'int8' && q?.perChannel && !keepGrid ? outputChannelAxis(e.name, e.shape, model.json.modelTopology, model.format) : null;
+    return { info, prune, quantizer, axis, keepGrid };
   });
 }
 
@@ -117,12 +123,16 @@ export async function planGlobal(model: Model, jobs: TensorJob[], recipe: Recipe
 
 /** Stored bytes of a job's output in the stock format. */
 export function stockByteLength(job: TensorJob): number {
-  if (!job.prune && !job.quantizer) return job.info.byteLength;
+  if ((!job.prune && !job.quantizer) || job.keepGrid) return job.info.byteLength;
   return job.info.count * (job.quantizer ? QUANTIZERS[job.quantizer].bytesPerElement : 4);
 }
 
-/** Run a job's passes on its values: prune (in place when `inPlace`: the caller owns `values`), then encode. */
-export function transform(job: TensorJob, values: Float32Array, recipe: Recipe, opts: { inPlace?: boolean } = {}): { pruned: Float32Array; enc: Encoded } {
+/**
+ * Run a job's passes on its values: prune (in place when `inPlace`: the caller owns
+ * `values`), then encode. A job that keeps its grid needs the tensor's `stored` bytes
+ * (its codes) and is not asked to encode them unpruned (runJobOn passes those through).
+ */
+export function transform(job: TensorJob, values: Float32Array, recipe: Recipe, opts: { inPlace?: boolean; stored?: Uint8Array } = {}): { pruned: Float32Array; enc: Encoded } {
   const e = job.info.entry;
   let pruned = values;
   const p = recipe.prune;
@@ -135,8 +145,17 @@ export function transform(job: TensorJob, values: Float32Array, recipe: Recipe, 
     }
   }
   const allowNonfinite = recipe.quantize?.allowNonfinite ?? false;
-  const enc = job.quantizer
-    ? QUANTIZERS[job.quantizer].encode({ name: e.name, shape: e.shape, values: pruned }, { axis: job.axis, allowNonfinite })
+  const q = e.quantization;
+  if (job.keepGrid && q && q.dtype !== 'float16') {
+    const s = opts.stored;
+    if (!s) throw new Error(`transform: tensor "${e.name}" keeps its grid and needs its stored bytes`);
+    const codes = q.dtype === 'uint8' ? s : new Uint16Array(s.buffer, s.byteOffset, s.byteLength / 2);
+    return { pruned, enc: recodeOnGrid(q, codes, pruned) };
+  }
+  // A kept float16 grid needs nothing special: every value (pruned to 0 or not) is a float16 value, which the float16 pass keeps exactly.
+  const quantizer = job.keepGrid && q ? q.dtype : job.quantizer;
+  const enc = quantizer
+    ? QUANTIZERS[quantizer].encode({ name: e.name, shape: e.shape, values: pruned }, { axis: job.axis, allowNonfinite })
     : { encoding: { kind: 'float32' as const }, symbols: pruned, decoded: pruned, warnings: [] };
   return { pruned, enc };
 }
@@ -289,7 +308,12 @@ export function runJobOn(job: TensorJob, stored: Uint8Array, recipe: Recipe): Jo
   const e = job.info.entry;
   const base = { name: e.name, shape: e.shape, dtype: e.dtype, from: storedEncoding(e), bytesBefore: job.info.byteLength, bytesAfter: job.info.byteLength };
   if (!job.prune && !job.quantizer) {
-    const outcome = { ...base, to: base.from, pruned: false, sparsityBefore: null, sparsityAfter: null, maxError: null, rmsError: null };
+    const outcome = { ...base, to: base.from, pruned: false, sparsityBefore: null, sparsityAfter: null, maxError: null, rmsError: null, keptGrid: false };
+    return { stored, outcome, warnings: [] };
+  }
+  if (job.keepGrid && !job.prune) {
+    // Already on a grid of the requested kind: its stored bytes are the output, exactly.
+    const outcome = { ...base, to: base.from, pruned: false, sparsityBefore: null, sparsityAfter: null, maxError: 0, rmsError: 0, keptGrid: true };
     return { stored, outcome, warnings: [] };
   }
   // The values are a view of `stored` (or decoded from it), which this job owns: pruned in place.
@@ -298,7 +322,7 @@ export function runJobOn(job: TensorJob, stored: Uint8Array, recipe: Recipe): Jo
   // Counted before pruning (in place) changes them; a quantizer that is not preceded by
   // pruning counts its input's zeros itself (EncodeStats), which saves the pass.
   const zerosBefore = job.prune ? zerosOf(values) : -1;
-  const { pruned, enc } = transform(job, values, recipe, { inPlace: true });
+  const { pruned, enc } = transform(job, values, recipe, { inPlace: true, stored });
   const quantized = job.quantizer !== null;
   const after = !quantized ? { zeros: zerosOf(pruned), max: 0, sq: 0 } : enc.stats ? statsAcc(enc.stats) : decodedStats(pruned, enc, e.shape);
   const before = zerosBefore >= 0 ? zerosBefore : enc.stats ? enc.stats.inputZeros : zerosOf(values);
@@ -310,6 +334,7 @@ export function runJobOn(job: TensorJob, stored: Uint8Array, recipe: Recipe): Jo
     sparsityAfter: n ? after.zeros / n : 0,
     maxError: quantized ? after.max : null,
     rmsError: quantized ? (n ? Math.sqrt(after.sq / n) : 0) : null,
+    keptGrid: job.keepGrid,
   };
   return { enc, outcome, warnings: enc.warnings };
 }

@@ -12,7 +12,7 @@ export function printSummary(out: Output, r: CompressResult): void {
   const rows = r.tensors.map((t) => [
     printable(t.name),
     `[${t.shape.join(',')}]`,
-    t.from === t.to ? t.from : `${t.from} -> ${t.to}`,
+    (t.from === t.to ? t.from : `${t.from} -> ${t.to}`) + (t.keptGrid ? ' (grid kept)' : ''),
     formatBytes(t.bytesBefore),
     formatBytes(t.bytesAfter),
     t.sparsityBefore === t.sparsityAfter ? pct(t.sparsityAfter) : `${pct(t.sparsityBefore)} -> ${pct(t.sparsityAfter)}`,
