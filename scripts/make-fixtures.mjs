@@ -444,7 +444,11 @@ ${sizeRows}
   (E. Alpaydin, C. Kaynak, 1998), published under CC BY 4.0, as bundled with scikit-learn 1.2.1
   (\`sklearn/datasets/data/digits.csv.gz\`, BSD-3-Clause).
 `;
-  writeFileSync(join(FIXTURES, 'README.md'), text);
+  // The "Real models" section belongs to scripts/fixtures-real.mjs: keep it as it is.
+  const file = join(FIXTURES, 'README.md');
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = previous.indexOf('\n## Real models\n');
+  writeFileSync(file, at < 0 ? text : text + previous.slice(at));
 }
 
 // ---------------------------------------------------------------------------------------------

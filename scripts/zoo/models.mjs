@@ -93,8 +93,12 @@ export const MODELS = [
   },
   {
     id: 'mobileface', pkg: 'human-models', file: 'mobileface', kind: 'faces', samples: { calibration: 64, validation: 32 },
-    input: 'data', shape: [112, 112, 3], build: images(112),
-    prep: 'face crop in [0, 1], resized bilinear to 112×112 (the same path as mobilefacenet: the module is "based on BecauseofAI MobileFace")', source: `${HUMAN} src/face/mobilefacenet.ts, src/face/facemeshutil.ts`,
+    // The graph starts with (x − 127.5) × 1/128: it takes 0..255 pixels. human's only face
+    // embedding module (mobilefacenet.ts) feeds [0, 1] crops, which this graph maps to about
+    // −1 everywhere: every face then gets the same embedding (cosine 0.99998 between
+    // different faces, against 0.38 with 0..255 pixels). So the graph's own range wins.
+    input: 'data', shape: [112, 112, 3], build: images(112, (v) => v * 255),
+    prep: 'face crop as 0..255 pixels, resized bilinear to 112×112; the graph itself normalizes ((x − 127.5) / 128, its first two nodes). human 3.0.7 has no module of its own for this model (mobilefacenet.ts, "based on BecauseofAI MobileFace", would feed [0, 1], which collapses every face to the same embedding)', source: `the model's graph (nodes sub, mul: minusscalar0_second = 127.5, mulscalar0_second = 0.0078125); ${HUMAN} src/face/mobilefacenet.ts for the crop and resize`,
   },
   {
     id: 'iris', pkg: 'human-models', file: 'iris', kind: 'eyes', samples: { calibration: 64, validation: 32 },
