@@ -1,4 +1,4 @@
-/** The HTML report opened in a real headless chromium: every chart renders with one mark per model. */
+/** The HTML report written by the CLI, opened in a real headless chromium: the table and every chart render with one row or mark per model. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe('HTML report in chromium', () => {
-  it('renders the size, accuracy-vs-size and load-time charts', async () => {
+  it('renders the table and the size, accuracy-vs-size and load-time charts', async () => {
     expect(browser, NEEDS_CHROMIUM).toBeDefined();
     const tab = await (browser as Browser).newPage();
     const errors: string[] = [];
@@ -53,14 +53,17 @@ describe('HTML report in chromium', () => {
       }),
     );
     expect(errors).toEqual([]);
-    expect(charts.map((c) => c.id)).toEqual(['size-per-model', 'accuracy-vs-size', 'transfer-3g', 'transfer-4g']);
+    expect(charts.map((c) => c.id)).toEqual(['size-per-model', 'fidelity-vs-size', 'transfer-3g', 'transfer-4g']);
     for (const c of charts) {
       expect(c.width, c.id).toBeGreaterThan(300);
       expect(c.height, c.id).toBeGreaterThan(50);
       expect(c.marks, c.id).toBe(2);
       expect(c.drawn, c.id).toBe(2);
-      expect(c.labels, c.id).toEqual(expect.arrayContaining(['original', expect.stringContaining('f16')]));
+      expect(c.labels, c.id).toEqual(expect.arrayContaining([expect.stringMatching(/^(1 )?original$/), expect.stringContaining('f16')]));
     }
+    const table = await tab.evaluate(() => ({ pre: document.querySelectorAll('pre').length, rows: Array.from(document.querySelectorAll('#models tbody tr.model')).map((tr) => tr.getAttribute('data-model')) }));
+    expect(table.pre).toBe(0);
+    expect(table.rows).toEqual(['original', expect.stringContaining('f16')]);
     // The bars are in proportion: float16 is about half the original's brotli size.
     const widths = await tab.evaluate(() => Array.from(document.querySelectorAll('#size-per-model rect.bar')).map((r) => (r as SVGRectElement).getBBox().width));
     expect(widths[1] / widths[0]).toBeGreaterThan(0.4);
