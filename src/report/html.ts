@@ -18,8 +18,8 @@ h1 .ok,.ok{color:#17663a}h1 .fail,.fail{color:#b3261e;font-weight:600}
 .banner{border:2px solid #222;padding:.6em 1em;margin:1em 0;background:#fff8e1}.banner strong{display:block}
 .table-wrap{overflow-x:auto}table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 caption{text-align:left;font-weight:600;padding:.3em 0}th,td{border-bottom:1px solid #ddd;padding:.3em .6em;vertical-align:top}
-table{font-size:13px}thead th{border-bottom:2px solid #222;text-align:left;vertical-align:bottom}.num{text-align:right;white-space:nowrap}thead th.num{white-space:normal;min-width:4.5em}
-th,td{padding:.3em .45em}sup{line-height:0}th.name{text-align:left;font-weight:600;min-width:16em;max-width:32em}td.budget{min-width:9em}th.name .n{display:inline-block;min-width:1.4em;color:#555;font-weight:400}
+table{font-size:13px}thead th{border-bottom:2px solid #222;text-align:left;vertical-align:bottom}.num{text-align:right;white-space:nowrap}thead th.num{white-space:normal}
+th,td{padding:.3em .45em}sup{line-height:0}th.name{text-align:left;font-weight:600;min-width:13em;max-width:32em}td.budget{min-width:8em}th.name .n{display:inline-block;min-width:1.4em;color:#555;font-weight:400}
 .worst-note{font-weight:400;font-size:12px;color:#555}td.worst{font-weight:700}
 tr.output th{font-weight:400;padding-left:2.4em;text-align:left}tr.output th::before{content:"\\21B3\\00A0"}tr.output td{color:#444;background:#fafafa}tr.output.worst td.fid{font-weight:700}
 td.synthetic{font-style:italic}.syn-mark{font-style:normal;color:#7a4b00}td.none{color:#555;font-style:italic;text-align:center}

@@ -43,7 +43,7 @@ function budgetCell(r: Report, m: ModelReport): string {
   if (!r.budgets.length) return '';
   if (m.role === 'original') return '<td class="budget">–</td>';
   const failed = r.budgets.filter((b) => b.model === m.name && !b.passed).map((b) => b.name);
-  return failed.length ? `<td class="budget fail">failed: ${esc(failed.join(', '))}</td>` : '<td class="budget ok">ok</td>';
+  return failed.length ? `<td class="budget fail">failed: ${failed.map(esc).join(',<br>')}</td>` : '<td class="budget ok">ok</td>';
 }
 
 /** True when a model has several outputs and one of them is worse than exact: that one is named. */
