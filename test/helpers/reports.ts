@@ -4,7 +4,7 @@ import { NETWORKS, transferTime } from '../../src/report/transfer.js';
 
 const NETS = [NETWORKS['3g'], NETWORKS['4g'], NETWORKS.broadband];
 
-/** One output's figures; `damage` 0 is an exact copy of the original. */
+/** One output's figures; cosineMin 1 (with the defaults) is an exact copy of the original's output. */
 export function output(name: string, f: { accuracy?: number | null; agreement?: number | null; cosineMin: number; cosineMean?: number; sqnrDb?: number | null; maxAbsError?: number; worstSample?: number }): OutputMetrics {
   return {
     name,
