@@ -14,6 +14,7 @@ export const CONFIG_FILE = 'maas-compress.config.json';
 const str = (v: unknown) => typeof v === 'string' && v !== '';
 const strList = (v: unknown) => Array.isArray(v) && v.every(str);
 const obj = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const BUDGET_KEYS = ['maxAccuracyDrop', 'minSizeReduction', 'maxSize', 'maxTransferTime', 'minCosine', 'minSqnr', 'minAgreement'];
 const KEYS: Record<string, (v: unknown) => boolean> = {
   model: str,
   shardSize: (v) => Number.isInteger(v) && (v as number) > 0,
@@ -27,7 +28,8 @@ const KEYS: Record<string, (v: unknown) => boolean> = {
   networks: strList,
   encoding: (v) => v === 'br' || v === 'gzip' || v === 'none',
   backend: (v) => v === 'wasm' || v === 'cpu' || v === 'node',
-  budgets: (v) => obj(v) && Object.keys(v as object).every((k) => ['maxAccuracyDrop', 'minSizeReduction', 'maxSize', 'maxTransferTime'].includes(k)),
+  budgets: (v) => obj(v) && Object.keys(v as object).every((k) => BUDGET_KEYS.includes(k)),
+  labelOutput: str,
 };
 
 /** Expected form of each key, for error messages. */
@@ -37,14 +39,15 @@ const EXPECTED: Record<string, string> = {
   candidates: 'a list of paths (tfjs folders, model.json files or .mcz files)',
   recipe: 'a recipe for compress, like {"prune": {"sparsity": 0.75}, "quantize": {"dtype": "int8", "perChannel": true}}',
   recipes: 'a list of recipes like {"prune": {"sparsity": 0.5}, "quantize": {"dtype": "int8", "perChannel": true}}',
-  data: 'a path to a .csv, .json or .npy data file',
+  data: 'a path to a .csv, .json, .npy or .npz data file',
   labels: 'a path to a .npy labels file',
   noLabels: 'true or false',
   samples: 'a positive integer',
   networks: 'a list of network profiles like ["3g", "4g", "slow=400/2000"]',
   encoding: '"br", "gzip" or "none"',
   backend: '"wasm", "cpu" or "node"',
-  budgets: 'an object with maxAccuracyDrop, minSizeReduction, maxSize and/or maxTransferTime',
+  budgets: `an object with any of ${BUDGET_KEYS.join(', ')}`,
+  labelOutput: 'the name of the output the labels belong to',
 };
 
 /** A validated config and where it came from. */
@@ -66,6 +69,7 @@ export interface Config {
   encoding?: 'br' | 'gzip' | 'none';
   backend?: 'wasm' | 'cpu' | 'node';
   budgets?: Record<string, string | number>;
+  labelOutput?: string;
 }
 
 async function isFile(p: string): Promise<boolean> {

@@ -12,7 +12,8 @@ import { type BudgetInput, parseBudgets } from '../report/budgets.js';
 import { type CandidateSpec, defaultRecipes } from '../report/candidates.js';
 import { renderHtml } from '../report/html.js';
 import { budgetLine, renderMarkdown, renderTable } from '../report/render.js';
-import { type Encoding, buildReport } from '../report/report.js';
+import { buildReport } from '../report/report.js';
+import type { Encoding } from '../report/types.js';
 import { NETWORKS, parseNetwork } from '../report/transfer.js';
 import { collect } from './common.js';
 import type { RegisterCommand } from './context.js';
@@ -26,6 +27,7 @@ interface ReportFlags extends BudgetInput {
   format: 'table' | 'json' | 'markdown' | 'html';
   output?: string;
   backend?: BackendName;
+  labelOutput?: string;
 }
 
 export const registerReport: RegisterCommand = (program, ctx) => {
@@ -34,8 +36,9 @@ export const registerReport: RegisterCommand = (program, ctx) => {
     .description('compare candidates with the original: accuracy on real data, raw/gzip/brotli size, simulated load time; exit 1 when a budget is not met')
     .argument('[original]', 'the original model (default: config "model", then ./model.json)')
     .argument('[candidates...]', 'tfjs folders, model.json or .mcz files (default: config, else the default recipes)')
-    .option('--data <file>', 'evaluation data: .csv (label last), .json {"inputs","labels"} or .npy')
-    .option('--labels <file>', 'labels for .npy data (a .npy of integers)')
+    .option('--data <file>', 'evaluation data: .csv (label last), .json {"inputs","labels"}, .npy, or .npz (one array per model input)')
+    .option('--labels <file>', 'labels for .npy / .npz data (a .npy of integers)')
+    .option('--label-output <name>', 'the output the labels belong to (default: the first)')
     .option('--no-labels', 'the CSV has no label column')
     .option('--samples <n>', 'synthetic samples when there is no data', '256')
     .option('--network <profiles>', `network profiles: ${Object.keys(NETWORKS).join(', ')} or name=<kbit/s>/<rtt ms> (comma list, repeatable)`, collect, [])
@@ -47,6 +50,9 @@ export const registerReport: RegisterCommand = (program, ctx) => {
     .option('--min-size-reduction <f>', 'budget: smallest raw size reduction, e.g. 4x')
     .option('--max-size <bytes>', 'budget: largest transfer-encoded size, e.g. 2MB')
     .option('--max-transfer-time <t@net>', 'budget: longest simulated load time, e.g. 3s@4g')
+    .option('--min-cosine <c>', 'budget: smallest worst-case cosine over samples and outputs, e.g. 0.99')
+    .option('--min-sqnr <dB>', 'budget: smallest SQNR of any output in dB, e.g. 30')
+    .option('--min-agreement <a>', 'budget: smallest top-1 agreement of any class output, e.g. 99%')
     .action(async (originalArg: string | undefined, candidateArgs: string[], f: ReportFlags, cmd) => {
       const out = ctx.output(cmd);
       const cfg = await ctx.config();
@@ -65,7 +71,7 @@ export const registerReport: RegisterCommand = (program, ctx) => {
       const networks = (f.network.length ? f.network : cfg.networks ?? ['3g', '4g', 'broadband']).flatMap((s) => s.split(',')).map(parseNetwork);
       const budgets = parseBudgets({
         ...cfg.budgets,
-        ...Object.fromEntries(Object.entries({ maxAccuracyDrop: f.maxAccuracyDrop, minSizeReduction: f.minSizeReduction, maxSize: f.maxSize, maxTransferTime: f.maxTransferTime }).filter(([, v]) => v !== undefined)),
+        ...Object.fromEntries(Object.entries({ maxAccuracyDrop: f.maxAccuracyDrop, minSizeReduction: f.minSizeReduction, maxSize: f.maxSize, maxTransferTime: f.maxTransferTime, minCosine: f.minCosine, minSqnr: f.minSqnr, minAgreement: f.minAgreement }).filter(([, v]) => v !== undefined)),
       });
       const format = out.json ? 'json' : f.format;
       if (format === 'html' && !f.output) throw new McError('USAGE', '--format html needs -o <file.html>');
@@ -85,6 +91,7 @@ export const registerReport: RegisterCommand = (program, ctx) => {
         dataName: data && !path.relative(ctx.io.cwd, data).startsWith('..') ? path.relative(ctx.io.cwd, data) : data,
         labelsFile,
         noLabels: f.labels === false || cfg.noLabels === true,
+        labelOutput: f.labelOutput ?? cfg.labelOutput,
         samples,
         networks,
         encoding: f.encoding ?? cfg.encoding ?? 'br',

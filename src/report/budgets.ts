@@ -9,6 +9,9 @@ export interface BudgetInput {
   minSizeReduction?: string | number;
   maxSize?: string | number;
   maxTransferTime?: string;
+  minCosine?: string | number;
+  minSqnr?: string | number;
+  minAgreement?: string | number;
 }
 
 /** A parsed budget. */
@@ -16,7 +19,24 @@ export type Budget =
   | { kind: 'maxAccuracyDrop'; limit: number }
   | { kind: 'minSizeReduction'; limit: number }
   | { kind: 'maxSize'; limit: number }
-  | { kind: 'maxTransferTime'; limit: number; network: NetworkProfile };
+  | { kind: 'maxTransferTime'; limit: number; network: NetworkProfile }
+  | { kind: 'minCosine'; limit: number }
+  | { kind: 'minSqnr'; limit: number }
+  | { kind: 'minAgreement'; limit: number };
+
+/** Budgets on fidelity: they need a runnable model, and real data to pass. */
+export const FIDELITY_BUDGETS: ReadonlySet<Budget['kind']> = new Set(['maxAccuracyDrop', 'minCosine', 'minSqnr', 'minAgreement']);
+
+/** The flag of a budget kind. */
+export const BUDGET_FLAG: Record<Budget['kind'], string> = {
+  maxAccuracyDrop: '--max-accuracy-drop',
+  minSizeReduction: '--min-size-reduction',
+  maxSize: '--max-size',
+  maxTransferTime: '--max-transfer-time',
+  minCosine: '--min-cosine',
+  minSqnr: '--min-sqnr',
+  minAgreement: '--min-agreement',
+};
 
 /** A budget's outcome for one model (the JSON contract). */
 export interface BudgetResult {
@@ -50,6 +70,13 @@ export function parseTimeAt(s: string, flag: string): { ms: number; network: Net
   return { ms: Number(m[1]) * (m[2] === 'ms' ? 1 : 1000), network: parseNetwork(m[3]) };
 }
 
+/** Parse a plain number within [lo, hi]. */
+function parseNumber(s: string | number, flag: string, lo: number, hi: number, example: string): number {
+  const v = /^\s*-?\d+(?:\.\d+)?\s*$/.test(String(s)) ? Number(s) : NaN;
+  if (!(v >= lo && v <= hi)) throw new McError('USAGE', `${flag}: expected a number like ${example}, found "${s}"`);
+  return v;
+}
+
 /** Validate budget inputs. */
 export function parseBudgets(b: BudgetInput): Budget[] {
   const out: Budget[] = [];
@@ -60,6 +87,9 @@ export function parseBudgets(b: BudgetInput): Budget[] {
     const t = parseTimeAt(b.maxTransferTime, '--max-transfer-time');
     out.push({ kind: 'maxTransferTime', limit: t.ms, network: t.network });
   }
+  if (b.minCosine !== undefined) out.push({ kind: 'minCosine', limit: parseNumber(b.minCosine, '--min-cosine', -1, 1, '0.99') });
+  if (b.minSqnr !== undefined) out.push({ kind: 'minSqnr', limit: parseNumber(String(b.minSqnr).replace(/\s*db$/i, ''), '--min-sqnr', -1000, 1000, '30 (dB)') });
+  if (b.minAgreement !== undefined) out.push({ kind: 'minAgreement', limit: parseFraction(b.minAgreement, '--min-agreement') });
   return out;
 }
 
@@ -70,6 +100,12 @@ export interface BudgetSubject {
   sizeReduction: number;
   encodedSize: number;
   transferMs: Record<string, number>;
+  /** Worst-case cosine over samples and outputs (null: not measured). */
+  cosineMin: number | null;
+  /** Worst SQNR over outputs in dB (null: identical; undefined: not measured). */
+  sqnrDb: number | null | undefined;
+  /** Worst top-1 agreement over class-vector outputs (null: none). */
+  agreement: number | null;
 }
 
 /** Check every budget against one candidate. */
@@ -86,6 +122,15 @@ export function checkBudgets(budgets: Budget[], m: BudgetSubject): BudgetResult[
         const actual = m.transferMs[b.network.name];
         return { name: `max-transfer-time@${b.network.name}`, model: m.name, limit: b.limit, actual, passed: actual <= b.limit };
       }
+      case 'minCosine':
+        return { name: 'min-cosine', model: m.name, limit: b.limit, actual: m.cosineMin, passed: m.cosineMin !== null && m.cosineMin >= b.limit };
+      case 'minSqnr': {
+        // null SQNR: the outputs are identical, which meets any SQNR budget.
+        const passed = m.sqnrDb === null || (m.sqnrDb !== undefined && m.sqnrDb >= b.limit);
+        return { name: 'min-sqnr', model: m.name, limit: b.limit, actual: m.sqnrDb ?? null, passed };
+      }
+      case 'minAgreement':
+        return { name: 'min-agreement', model: m.name, limit: b.limit, actual: m.agreement, passed: m.agreement !== null && m.agreement >= b.limit };
     }
   });
 }

@@ -2,6 +2,8 @@
  * Report candidates: a model on disk (tfjs folder, model.json or .mcz), or a recipe built
  * from the original in a temporary folder. Materialising one gives what the report
  * measures: its served files (for sizes and transfer) and a runnable model (for metrics).
+ * Sizes are left to the caller, so that they are computed off the main thread while the
+ * model runs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,7 @@ import { type Runnable, loadRunnable, runnableFromArtifacts } from '../eval/pred
 import { mczArtifacts } from '../loader.js';
 import { readMcz } from '../mcz/unpack.js';
 import { DEFAULT_MIN_ELEMENTS, describeRecipe, type Recipe } from '../recipe.js';
-import { fileSizes, isContainerPath, modelFiles, type FileSizes } from '../size.js';
+import { isContainerPath, modelFiles } from '../size.js';
 
 /** A candidate as asked for. */
 export type CandidateSpec = { kind: 'path'; path: string; name?: string } | { kind: 'recipe'; name: string; recipe: Recipe };
@@ -20,10 +22,11 @@ export type CandidateSpec = { kind: 'path'; path: string; name?: string } | { ki
 /** A candidate ready to measure. */
 export interface Materialized {
   /** Served files: model.json and shards, or one container. */
-  files: FileSizes[];
+  files: string[];
   /** True when `files` is one self-contained container (.mcz). */
   container: boolean;
-  runnable: Runnable;
+  /** Null for a weights-only manifest: there is no topology to run. */
+  runnable: Runnable | null;
   /** Remove temporary files. */
   cleanup(): Promise<void>;
 }
@@ -51,8 +54,9 @@ export function defaultRecipes(): CandidateSpec[] {
 }
 
 /** Load a .mcz container into stock tfjs through the loader. */
-async function loadContainer(file: string): Promise<Runnable> {
+async function loadContainer(file: string): Promise<Runnable | null> {
   const m = await readMcz(file);
+  if (m.format === 'weights-only') return null;
   return runnableFromArtifacts(mczArtifacts(m), m.format, file);
 }
 
@@ -61,19 +65,13 @@ function needsContainer(r: Recipe): boolean {
   return Boolean(r.quantize?.perChannel || r.prune);
 }
 
-async function sizesOf(files: string[]): Promise<FileSizes[]> {
-  const out: FileSizes[] = [];
-  for (const f of files) out.push(await fileSizes(f));
-  return out;
-}
-
 /** Materialise a candidate against `original`. */
 export async function materialize(spec: CandidateSpec, original: string): Promise<Materialized> {
   if (spec.kind === 'path') {
     if (isContainerPath(spec.path)) {
-      return { files: await sizesOf([spec.path]), container: true, runnable: await loadContainer(spec.path), cleanup: async () => undefined };
+      return { files: [spec.path], container: true, runnable: await loadContainer(spec.path), cleanup: async () => undefined };
     }
-    return { files: await sizesOf(await modelFiles(spec.path)), container: false, runnable: await loadRunnable(spec.path), cleanup: async () => undefined };
+    return { files: await modelFiles(spec.path), container: false, runnable: await loadRunnable(spec.path), cleanup: async () => undefined };
   }
   const tmp = await mkdtemp(path.join(tmpdir(), 'maas-compress-report-'));
   const untrack = trackTemporary(tmp); // removed on SIGINT / SIGTERM too
@@ -85,11 +83,11 @@ export async function materialize(spec: CandidateSpec, original: string): Promis
     if (needsContainer(spec.recipe)) {
       const file = path.join(tmp, 'model.mcz');
       await compressModel(original, file, spec.recipe, { command: 'report' });
-      return { files: await sizesOf([file]), container: true, runnable: await loadContainer(file), cleanup };
+      return { files: [file], container: true, runnable: await loadContainer(file), cleanup };
     }
     const out = path.join(tmp, 'model');
     await compressModel(original, out, spec.recipe, { command: 'report' });
-    return { files: await sizesOf(await modelFiles(out)), container: false, runnable: await loadRunnable(out), cleanup };
+    return { files: await modelFiles(out), container: false, runnable: await loadRunnable(out), cleanup };
   } catch (e) {
     await cleanup();
     throw e;

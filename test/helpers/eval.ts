@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { compressInMemory } from '../../src/compress.js';
 import { readCsv } from '../../src/eval/data.js';
-import { accuracy, loadRunnable, predictAll, runnableFromArtifacts } from '../../src/eval/predict.js';
+import { loadRunnable, predictAll, runnableFromArtifacts } from '../../src/eval/predict.js';
 import { topClasses as argmax } from '../../src/report/metrics.js';
 import type { Recipe } from '../../src/recipe.js';
 
@@ -18,9 +18,15 @@ export async function evaluate(model: string | Recipe, csv: string, base?: strin
           const m = await compressInMemory(base as string, model);
           return runnableFromArtifacts(m.artifacts, m.format);
         })();
-  const { outputs, classes } = await predictAll(r, data);
+  if (!r) throw new Error(`${String(model)}: a weights-only model cannot be evaluated`);
+  const [head] = await predictAll(r, data);
   r.dispose();
-  return { outputs, top: argmax(outputs, classes), accuracy: accuracy(outputs, classes, data.labels as Int32Array) };
+  const outputs = head.values;
+  const top = argmax(outputs, head.shape[0]);
+  const labels = data.labels as Int32Array;
+  let ok = 0;
+  for (let i = 0; i < top.length; i++) if (top[i] === labels[i]) ok++;
+  return { outputs, top, accuracy: ok / top.length };
 }
 
 /** Fraction of equal entries. */

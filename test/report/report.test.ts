@@ -57,15 +57,21 @@ describe('report data formats', () => {
 
   it('the JSON contract', async () => {
     const { doc } = await json('--data', csv, '--network', '4g,slow=400/2000');
-    expect(doc).toMatchObject({ schemaVersion: 1, passed: true, data: { source: csv, samples: ROWS, labels: true }, budgets: [] });
+    expect(doc).toMatchObject({ schemaVersion: 2, passed: true, inputs: 'data', data: { source: csv, samples: ROWS, labels: true, synthetic: false, labelOutput: 'dense3' }, budgets: [] });
     const [o, c] = doc.models;
     expect(o).toMatchObject({ role: 'original', path: path.resolve(MLP), delta: { accuracyDrop: 0, sizeReduction: 1 } });
-    expect(o.metrics).toEqual({ accuracy: expect.any(Number), agreement: 1, cosine: 1, maxAbsError: 0 });
+    const exact = { accuracy: expect.any(Number), agreement: 1, cosineMin: 1, cosineMean: 1, sqnrDb: null, maxAbsError: 0 };
+    expect(o.metrics).toEqual({ ...exact, worst: { output: 'dense3', sample: 0 }, outputs: [{ ...exact, name: 'dense3', shape: [10], worstSample: 0 }] });
     expect(o.metrics.accuracy).toBeGreaterThan(0.9);
     expect(c.role).toBe('candidate');
+    expect(c.servedAsIs).toBe(false);
     expect(c.metrics.agreement).toBeGreaterThanOrEqual(0.99);
-    expect(c.metrics.cosine).toBeGreaterThan(0.999);
+    expect(c.metrics.cosineMean).toBeGreaterThan(0.999);
+    expect(c.metrics.cosineMin).toBeLessThanOrEqual(c.metrics.cosineMean);
+    expect(c.metrics.cosineMin).toBeGreaterThan(0.9);
+    expect(c.metrics.sqnrDb).toBeGreaterThan(20);
     expect(c.metrics.maxAbsError).toBeGreaterThan(0);
+    expect(c.metrics.outputs).toHaveLength(1);
     expect(c.delta.accuracyDrop).toBeCloseTo(o.metrics.accuracy - c.metrics.accuracy, 12);
     expect(c.delta.sizeReduction).toBeCloseTo(o.sizes.raw / c.sizes.raw, 12);
     expect(c.delta.sizeReduction).toBeGreaterThan(3.8);
@@ -77,14 +83,27 @@ describe('report data formats', () => {
     }
   });
 
-  it('without data: seeded synthetic inputs, and the report says only agreement is meaningful', async () => {
+  it('without data: seeded synthetic inputs, every fidelity figure marked, fidelity budgets refused', async () => {
     const r = await cli(['report', MLP, cand, '--no-color', '--samples', '64']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/64 synthetic \(seed 1, uniform \[0, 1\)\) inputs, no labels: only agreement, cosine and error against the original are meaningful/);
+    expect(r.stdout).toMatch(/64 synthetic \(seed 1, uniform \[0, 1\)\) inputs, no labels: figures marked \* are on synthetic inputs, not real data/);
+    // Every fidelity cell of every row carries the mark: agreement, cos min, cos mean, SQNR, max abs err.
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('original') || l.startsWith(cand));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.match(/\S\*/g)?.length, row).toBe(5);
+    const md = await cli(['report', MLP, cand, '--samples', '64', '--format', 'markdown']);
+    expect(md.stdout).toMatch(/fidelity figures come from 64 synthetic inputs/);
     const a = await json('--samples', '64');
     const b = await json('--samples', '64');
+    expect(a.doc.inputs).toBe('synthetic');
+    expect(a.doc.data.synthetic).toBe(true);
     expect(a.doc.models[1].metrics).toEqual(b.doc.models[1].metrics);
     expect(a.doc.models[1].metrics.accuracy).toBeNull();
+    for (const flag of [['--min-cosine', '0.5'], ['--min-agreement', '50%'], ['--min-sqnr', '1'], ['--max-accuracy-drop', '1%']]) {
+      const x = await cli(['report', MLP, cand, '--samples', '8', ...flag]);
+      expect(x.code, flag[0]).toBe(2);
+      expect(x.stderr).toMatch(new RegExp(`^maas-compress: error: ${flag[0]}: fidelity budgets cannot pass on synthetic inputs; give real data with --data\n$`));
+    }
   });
 
   it('bad data: one line, exit 2', async () => {
@@ -96,7 +115,7 @@ describe('report data formats', () => {
     writeFileSync(bad, '1,2,3\n4,5,6\n');
     r = await cli(['report', MLP, cand, '--data', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/bad\.csv: 2 values per sample do not fit the model's input shape \[784\]/);
+    expect(r.stderr).toMatch(/bad\.csv: samples of shape \[2\] \(2 values\), the model's input "dense1_input" takes \[-1, 784\]/);
     r = await cli(['report', MLP, cand, '--data', path.join(root, 'x.npy'), '--labels', csv]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -125,9 +144,28 @@ describe('report budgets and exit codes', () => {
   it('bad budgets and impossible ones: exit 2', async () => {
     expect((await cli(['report', MLP, cand, '--max-size', 'big'])).code).toBe(2);
     expect((await cli(['report', MLP, cand, '--max-transfer-time', '3s'])).stderr).toMatch(/expected <time>@<network>/);
-    const r = await cli(['report', MLP, cand, '--max-accuracy-drop', '1%']);
+    const r = await cli(['report', MLP, cand, '--data', csv, '--no-labels', '--max-accuracy-drop', '1%']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--max-accuracy-drop needs labelled data/);
+    for (const [flag, v] of [['--min-cosine', '1.5'], ['--min-sqnr', 'loud'], ['--min-agreement', '120%']]) {
+      const x = await cli(['report', MLP, cand, '--data', csv, flag, v]);
+      expect(x.code, flag).toBe(2);
+      expect(x.stderr).toMatch(new RegExp(`${flag}: expected`));
+    }
+  });
+
+  it('fidelity budgets: worst-case cosine, SQNR and agreement against their limits', async () => {
+    const ok = await json('--data', csv, '--min-cosine', '0.9', '--min-sqnr', '20dB', '--min-agreement', '99%');
+    expect(ok.code).toBe(0);
+    const c = ok.doc.models[1].metrics;
+    expect(ok.doc.budgets).toEqual([
+      { name: 'min-cosine', model: cand, limit: 0.9, actual: c.cosineMin, passed: true },
+      { name: 'min-sqnr', model: cand, limit: 20, actual: c.sqnrDb, passed: true },
+      { name: 'min-agreement', model: cand, limit: 0.99, actual: c.agreement, passed: true },
+    ]);
+    const bad = await cli(['report', MLP, cand, '--data', csv, '--min-cosine', '0.99999', '--no-color']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/budget not met: min-cosine for ".*": limit 0\.99999, actual 0\.9\d{4}/);
   });
 
   it('budgets and candidates from the config file', async () => {

@@ -1,0 +1,50 @@
+/**
+ * Seeded synthetic inputs for a model without data: one array per model input, uniform
+ * [0, 1) floats (integers 0..9 for int32 / bool inputs: 0..1), dimensions the model leaves
+ * open set to SYNTHETIC_OPEN_DIM. Only agreement with the original means anything on them.
+ */
+import type { DataArray, Dataset } from './data.js';
+import type { ModelInput } from './predict.js';
+
+/** The size given to dimensions a model leaves open. */
+export const SYNTHETIC_OPEN_DIM = 32;
+
+/** Seeded uniform [0, 1) generator (mulberry32). */
+function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `samples` synthetic samples for a model with these inputs. */
+export function syntheticInputs(inputs: ModelInput[], samples: number, seed = 1): Dataset {
+  const next = uniform(seed);
+  const arrays: DataArray[] = inputs.map((inp) => {
+    const shape = inp.shape === null ? [] : inp.shape.slice(1).map((d) => (d > 0 ? d : SYNTHETIC_OPEN_DIM));
+    const per = shape.reduce((a, b) => a * b, 1);
+    const n = samples * per;
+    if (inp.dtype === 'int32' || inp.dtype === 'bool') {
+      const top = inp.dtype === 'bool' ? 2 : 10;
+      const values = new Int32Array(n);
+      for (let i = 0; i < n; i++) values[i] = Math.floor(next() * top);
+      return { name: inp.name, shape, dtype: 'int32', values };
+    }
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) values[i] = next();
+    return { name: inp.name, shape, dtype: 'float32', values };
+  });
+  const first = arrays[0];
+  return {
+    source: `synthetic (seed ${seed}, uniform [0, 1))`,
+    samples,
+    arrays,
+    labels: null,
+    inputs: first.values instanceof Float32Array ? first.values : Float32Array.from(first.values),
+    width: first.shape.reduce((a, b) => a * b, 1),
+  };
+}
