@@ -54,6 +54,12 @@ const steps = {
   },
   /** report's size part: raw, gzip -9 and brotli -q 11 of every served file. */
   'report-size': async (i) => ({ sizes: (await lib.modelSizes(i)).total }),
+  /** `report` with the default recipes on real data (input: the model; output: the data file), as the CLI runs it. */
+  report: async (i, data) => {
+    let timings;
+    const r = await lib.buildReport({ original: i, candidates: lib.defaultRecipes(), data, networks: ['3g', '4g', 'broadband'].map(lib.parseNetwork), encoding: 'br', budgets: [], backend: 'wasm', onTimings: (t) => (timings = t) });
+    return { timings, models: r.models.map((m) => ({ name: m.name, raw: m.sizes.raw, brotli: m.sizes.brotli, cosineMin: m.metrics?.cosineMin ?? null })) };
+  },
   /** A baseline: brotli at quality 11 through node:zlib (what report's sizes use), on one file. */
   'brotli-11': async (i) => {
     const { brotliCompressSync, constants } = await import('node:zlib');
@@ -82,7 +88,7 @@ if (!steps[step]) {
 const t0 = performance.now();
 const extra = (await steps[step](input, output)) ?? {};
 const seconds = (performance.now() - t0) / 1000;
-const result = { step, seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, outputBytes: output && existsSync(output) ? sizeOf(output) : null };
-for (const k of ['decodedBytes', 'decodeSeconds', 'sizes', 'readBytes', 'compressedBytes']) if (k in extra) result[k] = extra[k];
+const result = { step, seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, outputBytes: output && existsSync(output) && step !== 'report' ? sizeOf(output) : null };
+for (const k of ['decodedBytes', 'decodeSeconds', 'sizes', 'readBytes', 'compressedBytes', 'timings', 'models']) if (k in extra) result[k] = extra[k];
 if (extra.container) result.container = extra.container;
 console.log(JSON.stringify(result));
