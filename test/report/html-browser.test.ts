@@ -53,7 +53,7 @@ describe('HTML report in chromium', () => {
       }),
     );
     expect(errors).toEqual([]);
-    expect(charts.map((c) => c.id)).toEqual(['size-per-model', 'fidelity-vs-size', 'transfer-3g', 'transfer-4g']);
+    expect(charts.map((c) => c.id)).toEqual(['size-per-model', 'accuracy-vs-size', 'transfer-3g', 'transfer-4g']);
     for (const c of charts) {
       expect(c.width, c.id).toBeGreaterThan(300);
       expect(c.height, c.id).toBeGreaterThan(50);

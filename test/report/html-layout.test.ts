@@ -88,7 +88,7 @@ function layoutProblems(charts: Awaited<ReturnType<typeof layout>>): string[] {
 /** The fidelity chart's dots and Pareto polyline. */
 async function pareto(tab: Page) {
   return tab.evaluate(() => {
-    const dots = Array.from(document.querySelectorAll('#fidelity-vs-size circle.dot')).map((c) => ({
+    const dots = Array.from(document.querySelectorAll('#accuracy-vs-size circle.dot')).map((c) => ({
       name: c.getAttribute('data-model') ?? '',
       x: Number(c.getAttribute('data-x')),
       y: Number(c.getAttribute('data-y')),
@@ -97,7 +97,7 @@ async function pareto(tab: Page) {
       front: c.classList.contains('front'),
       fill: c.getAttribute('fill'),
     }));
-    const lines = Array.from(document.querySelectorAll('#fidelity-vs-size polyline.pareto')) as SVGPolylineElement[];
+    const lines = Array.from(document.querySelectorAll('#accuracy-vs-size polyline.pareto')) as SVGPolylineElement[];
     // SVGPoint is single precision: back to the 0.1 px the page writes.
     const r = (v: number) => Math.round(v * 10) / 10;
     return { dots, lines: lines.map((l) => Array.from(l.points).map((p) => [r(p.x), r(p.y)])) };
@@ -123,7 +123,7 @@ describe('HTML report of hand-built v2 reports, in chromium', () => {
     const { tab, problems } = await open(r, name);
     const charts = await layout(tab);
     expect(layoutProblems(charts)).toEqual([]);
-    expect(charts.map((c) => c.id)).toEqual(['size-per-model', ...(r.inputs === 'none' ? [] : ['fidelity-vs-size']), 'transfer-3g', 'transfer-4g', 'transfer-broadband']);
+    expect(charts.map((c) => c.id)).toEqual(['size-per-model', ...(r.inputs === 'none' ? [] : ['accuracy-vs-size']), 'transfer-3g', 'transfer-4g', 'transfer-broadband']);
     for (const c of charts) expect(c.texts.length, c.id).toBeGreaterThan(r.models.length);
     const page = await tab.evaluate(() => ({
       pre: document.querySelectorAll('pre').length,
@@ -162,8 +162,8 @@ describe('HTML report of hand-built v2 reports, in chromium', () => {
       h1: document.querySelector('h1')?.textContent ?? '',
       budgets: Array.from(document.querySelectorAll('ul.budgets li')).map((li) => li.textContent ?? ''),
       barLabels: Array.from(document.querySelectorAll('#size-per-model text.label')).map((e) => e.textContent),
-      legend: Array.from(document.querySelectorAll('#fidelity-vs-size text.key-name')).map((e) => e.textContent),
-      measure: document.getElementById('fidelity-vs-size')?.getAttribute('data-measure'),
+      legend: Array.from(document.querySelectorAll('#accuracy-vs-size text.key-name')).map((e) => e.textContent),
+      measure: document.getElementById('accuracy-vs-size')?.getAttribute('data-measure'),
       subRows: document.querySelectorAll('#models tr.output').length,
     }));
     expect(t.head.slice(0, 4)).toEqual(['model', 'accuracy', 'drop (pts)', 'worst cosine']);
@@ -232,8 +232,8 @@ describe('HTML report of hand-built v2 reports, in chromium', () => {
       fid: Array.from(document.querySelectorAll('#models td.fid')).map((td) => ({ synthetic: td.classList.contains('synthetic'), mark: td.querySelector('sup.syn-mark')?.getAttribute('aria-label') ?? null })),
       plain: document.querySelectorAll('#models td.fid:not(.synthetic)').length,
       head: Array.from(document.querySelectorAll('#models thead th')).map((th) => th.textContent),
-      title: document.querySelector('#fidelity-vs-size text.title')?.textContent,
-      dots: Array.from(document.querySelectorAll('#fidelity-vs-size circle.dot')).map((c) => c.classList.contains('synthetic')),
+      title: document.querySelector('#accuracy-vs-size text.title')?.textContent,
+      dots: Array.from(document.querySelectorAll('#accuracy-vs-size circle.dot')).map((c) => c.classList.contains('synthetic')),
     }));
     expect(t.banner).toMatch(/^Synthetic inputs.*256 seeded random inputs, not from real data/);
     expect(t.head).not.toContain('accuracy');

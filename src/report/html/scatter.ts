@@ -197,7 +197,8 @@ export function fidelityChart(r: Report): string {
   const title = `${isPct ? 'Accuracy' : 'Worst-case cosine'} vs served size${synthetic ? ' (synthetic inputs)' : ''}`;
   const width = Math.ceil(Math.max(ML + PW + PAD, xRight + PAD, detailX + Math.max(...detail.map((d) => textWidth(d))) + PAD, PAD + textWidth(title, TITLE) + PAD, ML + PW / 2 + textWidth(xTitle) / 2 + PAD));
   const height = Math.ceil(y + PAD);
-  const svg = `<svg id="fidelity-vs-size" class="chart" data-measure="${measure}" role="img" aria-label="${esc(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><text class="title" x="${PAD}" y="20">${esc(title)}</text>${parts.join('')}</svg>`;
+  // The id is the first page's, kept for whoever reads the page; data-measure says what is plotted.
+  const svg = `<svg id="accuracy-vs-size" class="chart" data-measure="${measure}" role="img" aria-label="${esc(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><text class="title" x="${PAD}" y="20">${esc(title)}</text>${parts.join('')}</svg>`;
   const caption = `Line: the Pareto front, the models no other model beats on both served size and ${isPct ? 'accuracy' : 'worst-case cosine'} (filled dots). Hollow dots are dominated: another model is at least as small and at least as faithful.`;
   return `<figure>${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
 }
