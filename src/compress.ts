@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type EncodedSection, entropyRatio, writeMczSections } from './mcz/write.js';
 import { isContainerPath } from './size.js';
 import { type Model, loadModel } from './model/load.js';
+import { noTopology } from './model/artifacts.js';
 import { modelArtifacts } from './model/tfjs-io.js';
 import { saveModel, type SaveResult } from './model/save.js';
 import { BufferPool } from './parallel/buffers.js';
@@ -179,6 +180,9 @@ export interface InMemoryResult {
 export async function compressInMemory(input: string, recipe: Recipe): Promise<InMemoryResult> {
   const model = await loadModel(input);
   try {
+    // Before any pass runs: without a topology there is nothing to measure in memory.
+    if (model.format === 'weights-only') throw noTopology(model.file, 'compare its sizes instead (maas-compress report)');
+    const format = model.format;
     const jobs = planJobs(model, recipe, { stockOutput: false });
     await planGlobal(model, jobs, recipe);
     const tensors: TensorOutcome[] = [];
@@ -199,7 +203,7 @@ export async function compressInMemory(input: string, recipe: Recipe): Promise<I
       at += p.length;
     }
     const base = await modelArtifacts({ ...model, tensors: [] });
-    return { artifacts: { ...base, weightSpecs: specs, weightData: data.buffer }, format: model.format, tensors, warnings };
+    return { artifacts: { ...base, weightSpecs: specs, weightData: data.buffer }, format, tensors, warnings };
   } finally {
     await model.close();
   }

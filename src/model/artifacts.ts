@@ -3,7 +3,13 @@
  * handler (Node) and the .mcz loader (browser-safe: type-only imports).
  */
 import type { io } from '@tensorflow/tfjs-core';
+import { McError } from '../errors.js';
 import type { ModelFields } from './manifest.js';
+
+/** The error for asking a weights-only model (no topology) for a tfjs model: `source` names it, `instead` says what to use. */
+export function noTopology(source: string, instead: string): McError {
+  return new McError('UNSUPPORTED', `${source}: a weights-only manifest has no model topology, so tf.loadLayersModel / tf.loadGraphModel cannot build a model from it; ${instead}`);
+}
 
 /** ModelArtifacts from model.json's fields (weightsManifest aside), weight specs and one weight buffer. */
 export function toArtifacts(

@@ -3,12 +3,13 @@
  * lay the entries out over the group byte streams, and check that the declared sizes
  * match the bytes present. Tensor bytes are read on demand, one tensor at a time.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { McError, ioError } from '../errors.js';
 import { STRING_LENGTH_BYTES, elementCount, fixedByteLength } from './dtypes.js';
 import { type TensorValues, decodeEntry } from './decode.js';
-import { type ManifestEntry, MAX_MODEL_JSON_BYTES, type ModelFormat, type ModelJson, parseModelJson } from './manifest.js';
+import { openMcz } from '../mcz/file.js';
+import { type ManifestEntry, MAX_MODEL_JSON_BYTES, type ModelFormat, type ModelJson, isWeightsManifestName, parseModelJson } from './manifest.js';
 import { GroupReader } from './shards.js';
 
 /** Where one manifest entry lives. */
@@ -29,12 +30,13 @@ export interface TensorInfo {
 
 /** An opened model. Call `close()` when done. */
 export interface Model {
-  /** Path of model.json. */
+  /** Path of model.json (or of the weights-only manifest). */
   file: string;
   /** Folder of model.json (shard paths are relative to it). */
   dir: string;
   /** Every file the model is read from: model.json, then each shard (outputs may never replace one). */
   files: string[];
+  /** `weights-only` for a bare weights manifest (no topology; `json` is then WeightsOnlyFields plus its groups). */
   format: ModelFormat;
   /** model.json as read. */
   json: ModelJson;
@@ -56,7 +58,10 @@ export function openInputFiles(): string[] {
   return [...openInputs.values()].flat();
 }
 
-/** Resolve a model argument: a model.json file, or a folder holding one. */
+/**
+ * Resolve a model argument: a model.json file (or a weights-only manifest), or a folder
+ * holding a model.json, else exactly one `*weights_manifest.json`.
+ */
 export async function resolveModelPath(p: string): Promise<string> {
   const missing = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
   let st;
@@ -70,11 +75,18 @@ export async function resolveModelPath(p: string): Promise<string> {
   const inner = path.join(p, 'model.json');
   try {
     await stat(inner);
+    return inner;
   } catch (e) {
     if (!missing(e)) throw ioError(e, inner, 'looking for the model');
-    throw new McError('MISSING_FILE', `${p}: expected a model.json in this folder, found none`);
   }
-  return inner;
+  // face-api keeps several models in one folder: only a single manifest is unambiguous.
+  const names = await readdir(p).catch((e: unknown) => {
+    throw ioError(e, p, 'looking for the model');
+  });
+  const manifests = names.filter(isWeightsManifestName).sort();
+  if (manifests.length === 1) return path.join(p, manifests[0]);
+  const found = manifests.length === 0 ? 'found neither' : `found no model.json and ${manifests.length} weights manifests (${manifests.slice(0, 3).join(', ')}${manifests.length > 3 ? ', ...' : ''}); name one`;
+  throw new McError('MISSING_FILE', `${p}: expected a model.json or one *weights_manifest.json in this folder, ${found}`);
 }
 
 /** Open and validate a tfjs model (layers or graph) from model.json or its folder. */
@@ -169,6 +181,24 @@ async function stringBytes(reader: GroupReader, offset: number, count: number, n
     at += STRING_LENGTH_BYTES + len;
   }
   return at - offset;
+}
+
+/**
+ * The format of the model at `p`: a tfjs folder, model.json, weights-only manifest, or a
+ * .mcz file (its model section). Validates it as loading does (bad input: a McError).
+ */
+export async function modelFormat(p: string): Promise<ModelFormat> {
+  const m = p.toLowerCase().endsWith('.mcz') ? await openMcz(p) : await loadModel(p);
+  try {
+    return m.format;
+  } finally {
+    await m.close();
+  }
+}
+
+/** True when the model at `p` (folder, manifest or .mcz) is a weights-only manifest: sizes can be compared, nothing can be run. */
+export async function isWeightsOnly(p: string): Promise<boolean> {
+  return (await modelFormat(p)) === 'weights-only';
 }
 
 /**

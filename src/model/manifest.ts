@@ -1,6 +1,8 @@
 /**
- * The one place that knows the layout of `model.json`: its types, how it is validated,
- * and how a weights manifest is laid out over its group byte streams.
+ * The one place that knows the layout of `model.json` and of a weights-only manifest
+ * (face-api's `*-weights_manifest.json`: a bare list of weight groups, no topology): their
+ * types, how they are validated, and how a weights manifest is laid out over its group
+ * byte streams.
  */
 import { McError } from '../errors.js';
 import { type DType, type QuantDType, elementCount, isDType, isQuantDType } from './dtypes.js';
@@ -39,16 +41,24 @@ export interface ManifestGroup {
   weights: ManifestEntry[];
 }
 
-/** The two artifact formats of tfjs. */
-export type ModelFormat = 'layers-model' | 'graph-model';
+/**
+ * The two artifact formats of tfjs, and `weights-only`: a bare weights manifest (a JSON
+ * list of groups) without a topology, which tfjs loads with `tf.io.loadWeights`.
+ */
+export type ModelFormat = 'layers-model' | 'graph-model' | 'weights-only';
 
 /** Largest model JSON accepted, in a model.json or a .mcz model section (topologies are small; weights live elsewhere). */
 export const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
 
-/** Every field of `model.json` but `weightsManifest` (what a .mcz model section holds). */
+/**
+ * Every field of `model.json` but `weightsManifest` (what a .mcz model section holds). A
+ * weights-only model has none of them but `format: "weights-only"`, `manifestFile` and,
+ * in a .mcz, `userDefinedMetadata` (see WeightsOnlyFields).
+ */
 export interface ModelFields {
   format?: string;
-  modelTopology: unknown;
+  /** Present in every model.json; absent only for a weights-only model. */
+  modelTopology?: unknown;
   generatedBy?: string;
   convertedBy?: string | null;
   signature?: unknown;
@@ -63,10 +73,54 @@ export interface ModelJson extends ModelFields {
   weightsManifest: ManifestGroup[];
 }
 
+/**
+ * How maas-compress holds a weights-only model: the file holds only the list of groups
+ * (`weightsManifest`); `manifestFile` is its file name, under which outputs are written
+ * again; `userDefinedMetadata` exists only in a .mcz (a bare list has no place for it).
+ */
+export interface WeightsOnlyFields extends ModelFields {
+  format: 'weights-only';
+  /** File name of the manifest (e.g. `tiny_face_detector_model-weights_manifest.json`). */
+  manifestFile: string;
+  userDefinedMetadata?: Record<string, unknown>;
+}
+
+/** True for the file names face-api and the tfjs Python writer give weights-only manifests (`*weights_manifest.json`). */
+export function isWeightsManifestName(name: string): boolean {
+  return /weights_manifest\.json$/.test(name);
+}
+
+/** Longest manifest file name accepted (most file systems allow 255 bytes). */
+const MAX_FILE_NAME = 255;
+
+/**
+ * A weights-only manifest's file name, as written beside the shards: a plain name (no
+ * folder, not hidden) ending in `.json`, so it can never name a shard (`.bin`) or leave
+ * the output folder. Checked on every name a .mcz gives, since it becomes a path.
+ */
+export function checkManifestFile(name: unknown, where: string): asserts name is string {
+  const ok =
+    typeof name === 'string' &&
+    name.length > '.json'.length &&
+    new TextEncoder().encode(name).length <= MAX_FILE_NAME &&
+    name.endsWith('.json') &&
+    !name.startsWith('.') &&
+    !/[\\/\0]/.test(name) &&
+    !/^[a-zA-Z]:/.test(name);
+  if (!ok) throw new McError('BAD_MANIFEST', `${where}: expected "manifestFile" to be a plain file name ending in .json, found ${describe(name)}`);
+}
+
+/** The last segment of a path, without Node's path module (this file is browser-safe). */
+const baseName = (file: string): string => file.split(/[\\/]/).pop() ?? file;
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Parse and validate the text of a model.json; `file` names it in errors. */
+/**
+ * Parse and validate the text of a model.json or of a weights-only manifest (a JSON list
+ * of groups: the content decides, not the name); `file` names it in errors, and its last
+ * segment is a weights-only model's `manifestFile`.
+ */
 export function parseModelJson(text: string, file: string): { json: ModelJson; format: ModelFormat } {
   let raw: unknown;
   try {
@@ -74,7 +128,15 @@ export function parseModelJson(text: string, file: string): { json: ModelJson; f
   } catch (e) {
     throw new McError('BAD_JSON', `${file}: expected valid JSON, found a syntax error (${(e as Error).message})`);
   }
-  if (!isObject(raw)) throw new McError('BAD_MANIFEST', `${file}: expected a JSON object at the top level`);
+  if (Array.isArray(raw)) {
+    checkJsonDepth(raw, file);
+    checkGroups(raw, file, true);
+    const json: WeightsOnlyFields & ModelJson = { format: 'weights-only', manifestFile: baseName(file), weightsManifest: raw as ManifestGroup[] };
+    return { json, format: 'weights-only' };
+  }
+  if (!isObject(raw)) {
+    throw new McError('BAD_MANIFEST', `${file}: expected a JSON object (a model.json) or a list of weight groups (a weights manifest) at the top level, found ${describe(raw)}`);
+  }
   checkJsonDepth(raw, file);
   if (!('modelTopology' in raw) || raw.modelTopology == null) {
     throw new McError('BAD_MANIFEST', `${file}: expected a "modelTopology" field, found none`);
@@ -85,10 +147,31 @@ export function parseModelJson(text: string, file: string): { json: ModelJson; f
   if (!Array.isArray(manifest)) {
     throw new McError('BAD_MANIFEST', `${file}: expected "weightsManifest" to be a list of groups, found ${describe(manifest)}`);
   }
+  checkGroups(manifest, file, false);
+  return { json: raw as ModelJson, format };
+}
+
+/**
+ * Validate a weights-only model's fields as a .mcz model section holds them: only
+ * `format`, `manifestFile` and `userDefinedMetadata`, each as maas-compress writes it.
+ */
+export function checkWeightsOnlyFields(model: Record<string, unknown>, where: string): WeightsOnlyFields {
+  const extra = Object.keys(model).find((k) => !['format', 'manifestFile', 'userDefinedMetadata'].includes(k));
+  if (extra !== undefined) throw new McError('BAD_MANIFEST', `${where}: a weights-only model holds only "format", "manifestFile" and "userDefinedMetadata", found "${extra}"`);
+  checkManifestFile(model.manifestFile, where);
+  checkMetadata(model.userDefinedMetadata, where);
+  return model as unknown as WeightsOnlyFields;
+}
+
+/**
+ * The group and entry checks shared by model.json's `weightsManifest` and a weights-only
+ * manifest's top-level list (`bare`: errors name groups `[i]` rather than `weightsManifest[i]`).
+ */
+function checkGroups(manifest: unknown[], file: string, bare: boolean): void {
   const names = new Set<string>();
   const allPaths = new Set<string>();
   manifest.forEach((g, gi) => {
-    const where = `${file}: weightsManifest[${gi}]`;
+    const where = `${file}: ${bare ? '' : 'weightsManifest'}[${gi}]`;
     if (!isObject(g)) throw new McError('BAD_MANIFEST', `${where}: expected an object with "paths" and "weights"`);
     if (!Array.isArray(g.paths) || !g.paths.every((p) => typeof p === 'string')) {
       throw new McError('BAD_MANIFEST', `${where}: expected "paths" to be a list of strings, found ${describe(g.paths)}`);
@@ -110,11 +193,10 @@ export function parseModelJson(text: string, file: string): { json: ModelJson; f
     g.weights.forEach((e, ei) => {
       validateEntry(e, `${where}.weights[${ei}]`);
       const name = (e as ManifestEntry).name;
-      if (names.has(name)) throw new McError('BAD_MANIFEST', `${file}: tensor "${name}" is listed twice in weightsManifest`);
+      if (names.has(name)) throw new McError('BAD_MANIFEST', `${file}: tensor "${name}" is listed twice in ${bare ? 'the manifest' : 'weightsManifest'}`);
       names.add(name);
     });
   });
-  return { json: raw as ModelJson, format };
 }
 
 /**

@@ -1,14 +1,16 @@
 /**
  * Writing the stock tfjs layout: model.json plus `group1-shard{i}of{n}.bin`, every field
  * of the source model.json kept, the weights manifest replaced, and a record of what
- * maas-compress did in `userDefinedMetadata["maas-compress"]`. Tensors are produced and
- * written one at a time, so memory holds one tensor, not the model.
+ * maas-compress did in `userDefinedMetadata["maas-compress"]`. A weights-only model is
+ * written as its bare list of groups under its own file name, without a record (a list
+ * has no place for one). Tensors are produced and written one at a time, so memory holds
+ * one tensor, not the model.
  */
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { McError } from '../errors.js';
 import { checkOutput, writeAll, writeFolderAtomic } from './atomic.js';
-import type { ManifestEntry, ModelJson } from './manifest.js';
+import { type ManifestEntry, type ModelJson, checkManifestFile } from './manifest.js';
 
 /** Default shard size, as the tfjs converter uses. */
 export const DEFAULT_SHARD_SIZE = 4 * 1024 * 1024;
@@ -79,31 +81,39 @@ export function outputModelJson(src: ModelJson, entries: ManifestEntry[], paths:
   return out;
 }
 
+/** The manifest file of the written model, its name and its bytes: model.json, or a weights-only model's bare list. */
+function manifestBytes(src: ModelJson, entries: ManifestEntry[], paths: string[], opts: SaveOptions): { name: string; bytes: Uint8Array } {
+  const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  if (src.format !== 'weights-only') return { name: 'model.json', bytes: encode(outputModelJson(src, entries, paths, opts)) };
+  return { name: src.manifestFile as string, bytes: encode([{ paths, weights: entries }]) };
+}
+
 /** Write a stock tfjs model folder atomically. */
 export async function saveModel(outDir: string, src: ModelJson, tensors: SaveTensor[], opts: SaveOptions = {}): Promise<SaveResult> {
   const shardSize = opts.shardSize ?? DEFAULT_SHARD_SIZE;
   if (!Number.isInteger(shardSize) || shardSize < 1) {
     throw new McError('USAGE', `--shard-size: expected a positive integer number of bytes, found ${shardSize}`);
   }
+  // Before anything is written (a name from a .mcz was checked when read; this guards library callers).
+  if (src.format === 'weights-only') checkManifestFile(src.manifestFile, 'weights-only model');
   await checkOutput(outDir, { force: opts.force, inputs: opts.inputs, kind: 'folder' });
   const total = tensors.reduce((s, t) => s + t.byteLength, 0);
   const names = shardNames(total, shardSize);
   const dir = path.resolve(outDir);
-  let modelJsonBytes = 0;
+  let manifest: { name: string; bytes: Uint8Array } = { name: '', bytes: new Uint8Array(0) };
   await writeFolderAtomic(dir, async (tmp) => {
     const entries = await writeShards(tmp, names, shardSize, tensors);
-    const modelJson = new TextEncoder().encode(JSON.stringify(outputModelJson(src, entries, names, opts)));
-    modelJsonBytes = modelJson.length;
-    const h = await open(path.join(tmp, 'model.json'), 'wx');
+    manifest = manifestBytes(src, entries, names, opts);
+    const h = await open(path.join(tmp, manifest.name), 'wx');
     try {
-      await writeAll(h, modelJson, 0);
+      await writeAll(h, manifest.bytes, 0);
       await h.sync();
     } finally {
       await h.close();
     }
   });
   const files = names.map((name, i) => ({ name, bytes: i < names.length - 1 ? shardSize : total - shardSize * (names.length - 1) }));
-  return { dir, files: [{ name: 'model.json', bytes: modelJsonBytes }, ...files] };
+  return { dir, files: [{ name: manifest.name, bytes: manifest.bytes.length }, ...files] };
 }
 
 /** Shards being synced in the background at most (each holds an open file). */

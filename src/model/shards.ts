@@ -88,7 +88,7 @@ export class GroupReader {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT' && code !== 'ENOTDIR') throw ioError(e, full, 'opening the weights shard');
-        throw new McError('MISSING_FILE', `${full}: expected the weights shard named in model.json, found no such file`);
+        throw new McError('MISSING_FILE', `${full}: expected the weights shard named in the manifest, found no such file`);
       }
       const rel = path.relative(realDir, real);
       if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {

@@ -4,11 +4,12 @@
  * the stored bytes themselves, exactly as they would from `http` or `file://`.
  */
 import type { io } from '@tensorflow/tfjs-core';
-import { toArtifacts } from './artifacts.js';
+import { noTopology, toArtifacts } from './artifacts.js';
 import { loadModel, type Model } from './load.js';
 
-/** ModelArtifacts of an opened model: its topology and fields, all entries and their stored bytes. */
+/** ModelArtifacts of an opened model: its topology and fields, all entries and their stored bytes (a weights-only model has none: UNSUPPORTED). */
 export async function modelArtifacts(model: Model): Promise<io.ModelArtifacts> {
+  if (model.format === 'weights-only') throw noTopology(model.file, 'load its weights with tf.io.loadWeights, as face-api does');
   const total = model.tensors.reduce((s, t) => s + t.byteLength, 0);
   const data = new Uint8Array(total);
   let at = 0;

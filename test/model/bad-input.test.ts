@@ -21,7 +21,7 @@ const entry = (j: any, name: string) => j.weightsManifest[0].weights.find((w: an
 /** name, how to break a valid model, a fragment the message must contain. */
 const CASES: [string, Edit, RegExp][] = [
   ['malformed JSON', (_d, f) => writeFileSync(f, '{"modelTopology": {'), /model\.json: expected valid JSON/],
-  ['top level not an object', (_d, f) => writeFileSync(f, '[1,2]'), /expected a JSON object/],
+  ['top level not an object', (_d, f) => writeFileSync(f, '42'), /expected a JSON object \(a model\.json\) or a list of weight groups/],
   ['missing modelTopology', editJson((j) => delete j.modelTopology), /"modelTopology"/],
   ['missing weightsManifest', editJson((j) => delete j.weightsManifest), /"weightsManifest"/],
   ['unknown format', editJson((j) => (j.format = 'keras')), /"format"/],
