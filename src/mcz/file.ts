@@ -11,7 +11,7 @@ import { open, stat } from 'node:fs/promises';
 import { McError } from '../errors.js';
 import type { TensorValues } from '../model/decode.js';
 import type { ManifestEntry, ModelFormat } from '../model/manifest.js';
-import { type FramingSource, FORMAT_VERSION, type SectionLoc, readFramingFrom } from './format.js';
+import { type FramingSource, type SectionLoc, readFramingFrom } from './format.js';
 import { MAX_MODEL_JSON_BYTES } from '../model/manifest.js';
 import { type McZModelJson, decodeModelSection } from './model-section.js';
 import { type McZTensorInfo, type ParsedSection, type StoredTensor, budgetOf, decodeSection, decodedSection, parseSection, storedSection } from './read.js';
@@ -21,7 +21,9 @@ import { crc32 } from './crc32.js';
 export interface McZFile {
   /** The file's path (as used in errors). */
   source: string;
+  /** Format version of the file: 1, or 2 for a weights-only model. */
   version: number;
+  /** `weights-only`: no topology; `modelJson` is then WeightsOnlyFields. */
   format: ModelFormat;
   /** model.json content, without weightsManifest. */
   modelJson: McZModelJson;
@@ -76,9 +78,9 @@ export async function openMcz(file: string): Promise<McZFile> {
   const handle = await open(file, 'r');
   try {
     const size = (await handle.stat()).size;
-    const { table, model } = readFramingFrom(fdSource(handle.fd, size, file), file, { table: MAX_TABLE_BYTES, model: MAX_MODEL_SECTION_BYTES });
+    const { table, model, version } = readFramingFrom(fdSource(handle.fd, size, file), file, { table: MAX_TABLE_BYTES, model: MAX_MODEL_SECTION_BYTES });
     const budget = budgetOf(size, table.model.rawLength, file);
-    const section = decodeModelSection(model, table.model.rawLength, table.tensors.length, file);
+    const section = decodeModelSection(model, table.model.rawLength, table.tensors.length, file, version);
     const parsed: ParsedSection[] = [];
     const tensors: McZTensorInfo[] = [];
     for (const [i, entry] of section.entries.entries()) {
@@ -99,7 +101,7 @@ export async function openMcz(file: string): Promise<McZFile> {
     };
     return {
       source: file,
-      version: FORMAT_VERSION,
+      version,
       format: section.format,
       modelJson: section.modelJson,
       tensors,

@@ -1,5 +1,5 @@
 /**
- * The framing of a .mcz file (format version 1; docs/format.md is the specification):
+ * The framing of a .mcz file (format versions 1 and 2; docs/format.md is the specification):
  *
  *   header (16) | tensor sections | model section | zero padding | table | footer (24)
  *
@@ -16,8 +16,18 @@ import { crc32 } from './crc32.js';
 export const MAGIC = Uint8Array.of(0x89, 0x4d, 0x43, 0x5a, 0x0d, 0x0a, 0x1a, 0x0a);
 /** Last 8 bytes of every .mcz file: a truncated file lacks them. */
 export const END_MAGIC = Uint8Array.of(0x89, 0x45, 0x4e, 0x44, 0x0d, 0x0a, 0x1a, 0x0a);
-/** The format version this code writes and the newest it reads. */
-export const FORMAT_VERSION = 1;
+/** The newest format version this code reads and writes. */
+export const FORMAT_VERSION = 2;
+
+/**
+ * The version a file is written in: the oldest whose readers read it whole. Version 2 is
+ * version 1 plus the weights-only model section (docs/format.md), so a model with a
+ * topology is still written as version 1, which every reader reads, and a reader of
+ * version 1 refuses a weights-only file with "upgrade" instead of a puzzling error.
+ */
+export function versionFor(format: string | undefined): number {
+  return format === 'weights-only' ? 2 : 1;
+}
 /** Bytes of the header: magic, u32 version, u32 flags (0). */
 export const HEADER_BYTES = 16;
 /** Bytes of the footer: u64 table offset, u32 table length, u32 table CRC-32, end magic. */
@@ -50,11 +60,11 @@ export interface Table {
   padding: number;
 }
 
-/** Header bytes for format version 1. */
-export function headerBytes(): Uint8Array {
+/** Header bytes for format `version` (see versionFor). */
+export function headerBytes(version: number): Uint8Array {
   const h = new Uint8Array(HEADER_BYTES);
   h.set(MAGIC);
-  new DataView(h.buffer).setUint32(8, FORMAT_VERSION, true);
+  new DataView(h.buffer).setUint32(8, version, true);
   return h;
 }
 
@@ -101,8 +111,8 @@ export function inMemory(bytes: Uint8Array): FramingSource {
 /** Largest padding chunk checked at once by a FramingSource. */
 const PADDING_CHUNK = 1 << 20;
 
-/** Check magic and version; the version check comes first so that even a damaged newer file says so. */
-function readHeader(src: FramingSource, source: string): void {
+/** Check magic and version (returned); the version check comes first so that even a damaged newer file says so. */
+function readHeader(src: FramingSource, source: string): number {
   const bytes = src.bytes(0, Math.min(src.size, HEADER_BYTES));
   const n = Math.min(bytes.length, MAGIC.length);
   if (n === 0 || !sameBytes(bytes, 0, MAGIC.subarray(0, n))) {
@@ -112,11 +122,12 @@ function readHeader(src: FramingSource, source: string): void {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const version = dv.getUint32(8, true);
   if (version > FORMAT_VERSION) {
-    throw new McError('UNSUPPORTED', `${source}: written by format version ${version}; this maas-compress reads version ${FORMAT_VERSION}; upgrade`);
+    throw new McError('UNSUPPORTED', `${source}: written by format version ${version}; this maas-compress reads versions 1 to ${FORMAT_VERSION}; upgrade`);
   }
   if (version === 0) throw new McError('BAD_MANIFEST', `${source}: format version 0 does not exist (corrupt header)`);
   const flags = dv.getUint32(12, true);
-  if (flags !== 0) throw new McError('BAD_MANIFEST', `${source}: header flags ${flags} are not defined in format version 1 (corrupt header)`);
+  if (flags !== 0) throw new McError('BAD_MANIFEST', `${source}: header flags ${flags} are not defined in format version ${version} (corrupt header)`);
+  return version;
 }
 
 /** Parse header, footer and table of a file held in memory, and check every section's place and checksum. */
@@ -132,13 +143,17 @@ export interface FramingLimits {
 
 /**
  * Parse header, footer and table, and check every section's place, the padding and the
- * model section's checksum; returns the table and the model section's bytes (tensor
+ * model section's checksum; returns the table, the model section's bytes and the format version (tensor
  * sections are checksummed by the reader, one at a time). `limits`: refuse a table or
  * model section longer than these before reading it (a file reader's allocation bound;
  * in memory both are views).
  */
-export function readFramingFrom(src: FramingSource, source: string, limits: FramingLimits = { table: Infinity, model: Infinity }): { table: Table; model: Uint8Array } {
-  readHeader(src, source);
+export function readFramingFrom(
+  src: FramingSource,
+  source: string,
+  limits: FramingLimits = { table: Infinity, model: Infinity },
+): { table: Table; model: Uint8Array; version: number } {
+  const version = readHeader(src, source);
   const size = src.size;
   const minimum = HEADER_BYTES + TABLE_FIXED_BYTES + FOOTER_BYTES;
   if (size < minimum || !sameBytes(src.bytes(size - END_MAGIC.length, END_MAGIC.length), 0, END_MAGIC)) {
@@ -182,7 +197,7 @@ export function readFramingFrom(src: FramingSource, source: string, limits: Fram
   if (model.length > limits.model) throw new McError('SIZE_MISMATCH', `${source}: table: a model section of ${model.length} bytes is more than this reader accepts (${limits.model}); corrupt file`);
   const modelBytes = src.bytes(model.offset, model.length);
   if (crc32(modelBytes) !== model.crc) throw new McError('BAD_MANIFEST', `${source}: model section: checksum mismatch (corrupt file)`);
-  return { table: { tensors, model, padding }, model: modelBytes };
+  return { table: { tensors, model, padding }, model: modelBytes, version };
 }
 
 /** Section kinds (the first byte of a tensor section). */

@@ -8,5 +8,5 @@ export { parseMcz, int8Values, type McZModel, type McZTensorInfo, type StoredTen
 export { openMcz, type McZFile } from './file.js';
 /** Unpacking to a stock tfjs folder (Node). */
 export { unpackMcz, readMcz, MAX_MCZ_BYTES, type UnpackOptions, type UnpackResult } from './unpack.js';
-/** The format version written and read. */
-export { FORMAT_VERSION } from './format.js';
+/** The newest format version read and written, and the version a model's form is written in. */
+export { FORMAT_VERSION, versionFor } from './format.js';

@@ -12,7 +12,7 @@ import type { ManifestEntry, ModelFormat } from '../model/manifest.js';
 import { type BodyRef, decodeBody, readBody } from './body.js';
 import { ByteReader } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { BUDGET_FLOOR, BUDGET_RATIO, FORMAT_VERSION, KIND, type SectionHead, type SectionLoc, inMemory, readFramingFrom, readHead } from './format.js';
+import { BUDGET_FLOOR, BUDGET_RATIO, KIND, type SectionHead, type SectionLoc, inMemory, readFramingFrom, readHead } from './format.js';
 import { type McZModelJson, decodeModelSection } from './model-section.js';
 import { channelsOf, encodingName, storedWidth } from './prepare.js';
 import { flipSignBits, int8Decode } from '../passes/int8.js';
@@ -53,7 +53,9 @@ export interface StoredTensor {
 export interface McZModel {
   /** The name used in errors (file path or URL). */
   source: string;
+  /** Format version of the file: 1, or 2 for a weights-only model. */
   version: number;
+  /** `weights-only`: no topology, so no tfjs model; `modelJson` is then WeightsOnlyFields. */
   format: ModelFormat;
   /** model.json content, without weightsManifest. */
   modelJson: McZModelJson;
@@ -174,9 +176,9 @@ export function decodedSection(p: ParsedSection, bytes: Uint8Array, where: strin
 
 /** Parse and validate a .mcz file held in memory; `source` names it in errors. */
 export function parseMcz(bytes: Uint8Array, source: string): McZModel {
-  const { table, model: modelBytes } = readFramingFrom(inMemory(bytes), source);
+  const { table, model: modelBytes, version } = readFramingFrom(inMemory(bytes), source);
   const budget = budgetOf(bytes.length, table.model.rawLength, source);
-  const section = decodeModelSection(modelBytes, table.model.rawLength, table.tensors.length, source);
+  const section = decodeModelSection(modelBytes, table.model.rawLength, table.tensors.length, source, version);
   const parsed: ParsedSection[] = [];
   const infos: McZTensorInfo[] = [];
   section.entries.forEach((entry, i) => {
@@ -192,7 +194,7 @@ export function parseMcz(bytes: Uint8Array, source: string): McZModel {
   };
   return {
     source,
-    version: FORMAT_VERSION,
+    version,
     format: section.format,
     modelJson: section.modelJson,
     tensors: infos,

@@ -11,7 +11,7 @@ import { type RecordStep, outputModelJson } from '../model/save.js';
 import { planBody } from './body.js';
 import { ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { BUDGET_FLOOR, BUDGET_RATIO, FOOTER_BYTES, HEADER_BYTES, type SectionLoc, TABLE_FIXED_BYTES, TABLE_ROW_BYTES, headerBytes, tableAndFooter, writeHead } from './format.js';
+import { BUDGET_FLOOR, BUDGET_RATIO, FOOTER_BYTES, HEADER_BYTES, type SectionLoc, TABLE_FIXED_BYTES, TABLE_ROW_BYTES, headerBytes, tableAndFooter, versionFor, writeHead } from './format.js';
 import { encodeModelSection, validateModelSection } from './model-section.js';
 import { type MczTensor, type Prepared, prepareTensor } from './prepare.js';
 
@@ -130,7 +130,7 @@ export async function* sectionChunks(
   opts: Pick<MczWriteOptions, 'step' | 'version'> = {},
 ): AsyncGenerator<Uint8Array> {
   const { weightsManifest: _ignored, ...model } = outputModelJson(modelJson, [], [], opts);
-  yield headerBytes();
+  yield headerBytes(versionFor(model.format));
   let offset = HEADER_BYTES;
   let decoded = 0;
   const locs: SectionLoc[] = [];
