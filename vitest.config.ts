@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Sizes are computed, not looked up in the user's cache (test/report/size-cache.test.ts tests the cache).
+    env: { MAAS_COMPRESS_CACHE: 'off' },
   },
 });

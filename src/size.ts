@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { McError, ioError } from './errors.js';
+import { cachedSizes, contentHash, sizeCacheDir, storeSizes } from './size-cache.js';
 import { loadModel } from './model/load.js';
 
 /** Raw and transfer-encoded bytes. */
@@ -92,7 +93,10 @@ async function brotliSize(file: string, raw: number): Promise<number> {
   return (await Promise.all(blocks)).reduce((a, b) => a + b, 0);
 }
 
-/** Raw, gzip -9 and brotli -q 11 sizes of one file (brotli of a large file in parallel blocks: BROTLI_BLOCK). */
+/** Files smaller than this are compressed again rather than looked up (it is as fast). */
+const CACHE_MIN_BYTES = 64 * 1024;
+
+/** Raw, gzip -9 and brotli -q 11 sizes of one file (cached by content: src/size-cache.ts; brotli of a large file in parallel blocks: BROTLI_BLOCK). */
 export async function fileSizes(file: string, withCompressed = true): Promise<FileSizes> {
   const st = await stat(file).catch((e: unknown) => {
     throw ioError(e, file, 'measuring its size');
@@ -100,8 +104,13 @@ export async function fileSizes(file: string, withCompressed = true): Promise<Fi
   if (!st.isFile()) throw new McError('MISSING_FILE', `${file}: expected a file, found a folder or special file`);
   const raw = st.size;
   if (!withCompressed) return { file, raw, gzip: raw, brotli: raw };
+  const cache = sizeCacheDir();
+  const hash = cache && raw >= CACHE_MIN_BYTES ? await contentHash(file) : null;
+  const hit = cache && hash ? await cachedSizes(cache, hash, raw) : null;
+  if (hit) return { file, raw, ...hit };
   // Brotli first: it is the long job, and the lanes are served in order.
   const [br, gzip] = await Promise.all([brotliSize(file, raw), compressedSize(file, () => zlib.createGzip({ level: 9 }))]);
+  if (cache && hash) await storeSizes(cache, hash, raw, { gzip, brotli: br });
   return { file, raw, gzip, brotli: br };
 }
 
