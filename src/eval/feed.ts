@@ -30,12 +30,13 @@ export interface FeedPlan {
 }
 
 /**
- * Input values per batch that the default batch size aims at (1 Mi values: 4 MiB of
+ * Input values per batch that the default batch size aims at (512 Ki values: 2 MiB of
  * float32). The wasm backend's heap grows to the largest batch's activations and never
- * shrinks: 27 images of 224x224 per batch took the report on a MobileNet to 956 MiB peak
- * RSS, 6 per batch run as fast. 256 MNIST rows still go in one batch.
+ * shrinks: 27 images of 224x224 per batch took the report on a MobileNet-v1 to 956 MiB
+ * peak RSS; 3 per batch to 441 MiB, at 80 ms per image against 77 ms for 6 and 76 ms for
+ * 16 (scripts/bench-report.mjs). 256 MNIST rows still go in one batch.
  */
-const BATCH_VALUES = 1024 * 1024;
+const BATCH_VALUES = 512 * 1024;
 const MAX_BATCH = 256;
 
 const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
