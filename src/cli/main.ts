@@ -27,6 +27,12 @@ export function main(): void {
     const err = e instanceof Error ? e : new Error(String(e));
     stop('INTERNAL', `internal error: ${err.message.split('\n')[0]}${debug ? '' : ' (run with --debug for the stack trace)'}`, 3, err.stack);
   };
+  // A reader that stops early (`| head`) is not an error of ours: stop quietly, as cat does.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') return crash(e);
+    cleanupTemporariesSync();
+    process.exit(process.exitCode ?? 0);
+  });
   process.once('uncaughtException', crash);
   process.once('unhandledRejection', crash);
   run({ argv: process.argv.slice(2), cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
