@@ -77,6 +77,13 @@ function isLabel(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0x7fffffff;
 }
 
+/** A JSON value in an error message, without walking it (a value may be nested thousands of levels deep). */
+function shown(v: unknown): string {
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 30));
+  return v !== null && typeof v === 'object' ? 'an object' : String(v);
+}
+
 /** Cells in a CSV line, counted without splitting it. */
 function countCells(line: string): number {
   let n = 1;
@@ -160,14 +167,13 @@ function nestedShape(x: unknown, where: string): number[] {
  */
 function fillSample(x: unknown, shape: readonly number[], depth: number, out: Float32Array | null, at: number, where: () => string): number {
   if (depth === shape.length) {
-    if (typeof x !== 'number') throw new McError('BAD_VALUE', `${where()}: expected a number at depth ${depth}, found ${JSON.stringify(x)?.slice(0, 30)}`);
+    if (typeof x !== 'number') throw new McError('BAD_VALUE', `${where()}: expected a number at depth ${depth}, found ${shown(x)}`);
     const v = float32Of(x, where);
     if (out) out[at] = v;
     return at + 1;
   }
   if (!Array.isArray(x) || x.length !== shape[depth]) {
-    const found = Array.isArray(x) ? `a list of ${x.length}` : JSON.stringify(x)?.slice(0, 30);
-    throw new McError('BAD_VALUE', `${where()}: expected a list of ${shape[depth]} at depth ${depth} (shape [${shape.join(', ')}], like inputs[0]), found ${found}`);
+    throw new McError('BAD_VALUE', `${where()}: expected a list of ${shape[depth]} at depth ${depth} (shape [${shape.join(', ')}], like inputs[0]), found ${shown(x)}`);
   }
   for (const y of x) at = fillSample(y, shape, depth + 1, out, at, where);
   return at;
@@ -210,7 +216,7 @@ function checkLabels(l: unknown, n: number, file: string): Int32Array {
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const v = arr[i];
-    if (!isLabel(v)) throw new McError('BAD_VALUE', `${file}: label ${i} must be an integer from 0 to 2^31 - 1, found ${JSON.stringify(v)?.slice(0, 30)}`);
+    if (!isLabel(v)) throw new McError('BAD_VALUE', `${file}: label ${i} must be an integer from 0 to 2^31 - 1, found ${shown(v)}`);
     out[i] = v;
   }
   return out;

@@ -288,6 +288,10 @@ describe('CSV and JSON', () => {
     expect(() => parseJsonData('{"inputs": [[[1, 2], [3, 4]], [[5, 6], [7]]]}', 'r.json')).toThrow(/r\.json: inputs\[1\]: expected a list of 2 at depth 1 \(shape \[2, 2\], like inputs\[0\]\), found a list of 1/);
     expect(() => parseJsonData(`{"inputs": [${'['.repeat(17)}1${']'.repeat(17)}]}`, 'd.json')).toThrow(/d\.json: inputs\[0\]: nested deeper than 16 levels/);
     expect(() => parseJsonData('{"inputs": [[1, "2"]]}', 'x.json')).toThrow(/x\.json: inputs\[0\]: expected a number at depth 1, found "2"/);
+    // Found by fuzzing: an error message once printed the offending value with JSON.stringify, which overflowed the stack on deep nesting.
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    expect(() => parseJsonData(`{"inputs": [[1]], "labels": [${deep}]}`, 'l.json')).toThrow(/l\.json: label 0 must be an integer from 0 to 2\^31 - 1, found a list of 1$/);
+    expect(() => parseJsonData(`{"inputs": [1, ${deep}]}`, 'i.json')).toThrow(/i\.json: inputs\[1\]: expected a number at depth 0, found a list of 1$/);
     // inputs[0] of 100,000 values, then 100,000 empty samples: 40 GB if sized by inputs[0].
     const text = `{"inputs": [[${'0,'.repeat(99_999)}0]${',[]'.repeat(100_000)}]}`;
     const e = await refusal(() => parseJsonData(text, 'big.json'));
