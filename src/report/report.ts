@@ -80,6 +80,13 @@ function checkMeasurable(o: ReportOptions, data: Dataset | undefined): void {
   }
 }
 
+/** Fidelity budgets cannot be checked on a weights-only manifest. */
+function refuseFidelityWithoutTopology(budgets: Budget[]): void {
+  if (budgets.some((b) => FIDELITY_BUDGETS.has(b.kind))) {
+    throw new McError('USAGE', 'fidelity budgets need a model topology; a weights-only manifest can only be checked for size and transfer time');
+  }
+}
+
 /** The index of the output labels belong to. */
 function labelIndex(names: string[], wanted: string | undefined): number {
   if (wanted === undefined) return 0;
@@ -141,7 +148,10 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
             labelAt = labelIndex(heads.map((h) => h.name), o.labelOutput);
           }
           metrics = fidelity(name, base, heads, data.labels, labelAt);
-        } else weightsOnly = true;
+        } else {
+          weightsOnly = true;
+          refuseFidelityWithoutTopology(o.budgets);
+        }
       } finally {
         m.runnable?.dispose();
       }
@@ -180,9 +190,6 @@ function finish(o: ReportOptions, models: ModelReport[], nets: NetworkProfile[],
     const acc = m.metrics?.accuracy ?? null;
     const base = orig.metrics?.accuracy ?? null;
     m.delta = { accuracyDrop: acc !== null && base !== null ? base - acc : null, sizeReduction: orig.sizes.raw / m.sizes.raw };
-  }
-  if (weightsOnly && o.budgets.some((b) => FIDELITY_BUDGETS.has(b.kind))) {
-    throw new McError('USAGE', 'fidelity budgets need a model topology; a weights-only manifest can only be checked for size and transfer time');
   }
   const budgets = models.slice(1).flatMap((m) =>
     checkBudgets(o.budgets, {
