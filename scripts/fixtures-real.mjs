@@ -47,6 +47,9 @@ is rewritten by that script and kept by \`npm run fixtures\`.
   (x − 127.5) / 128; docs/zoo.md).
   The tests in \`test/real/\` compress it and check stock tfjs against bounds measured on \`validation.npy\`.
 - **\`images/\`**: the sample images every real-model input is built from (see \`images/README.md\`).
+- **\`tiny-face-detector/\`**: face-api.js's TinyFaceDetector as @vladmandic/face-api 1.7.15 ships it (MIT,
+  see its \`README.md\` and \`LICENSE\`): a real weights-only manifest (no topology, 19 uint8-quantized
+  tensors, 193,321 bytes) for the weights-only tests; committed by hand, byte for byte, not made by a script.
 
 | file | bytes |
 | --- | ---: |
