@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run fuzz [-- --runs N] [-- --seed S]: the fuzzing suite (test/fuzz) with many more cases
+// npm run fuzz [-- --runs N] [-- --seed S] [-- --only NAME]: the fuzzing suite (test/fuzz; --only
+// data, model or mcz: that file alone) with many more cases
 // than CI runs (CI: a fixed seed and a few hundred cases per property). Prints the cases run
 // and their outcomes per property; a failure prints fast-check's counterexample and seed, which
 // `npm run fuzz -- --seed S` replays. Exit code: vitest's.
@@ -15,15 +16,16 @@ const opt = (name, fallback) => {
 };
 const runs = Number(opt('runs', '10000'));
 const seed = Number(opt('seed', String(Math.floor(Math.random() * 2 ** 31))));
-if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
-  console.error('usage: npm run fuzz -- [--runs N] [--seed S]');
+const only = opt('only', '');
+if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed) || !/^[a-z]*$/.test(only)) {
+  console.error('usage: npm run fuzz -- [--runs N] [--seed S] [--only data|model|mcz]');
   process.exit(2);
 }
 const report = path.join(tmpdir(), `maas-compress-fuzz-${process.pid}.jsonl`);
 rmSync(report, { force: true });
-console.log(`fuzzing: ${runs} cases per property, seed ${seed}`);
+console.log(`fuzzing${only ? ` (${only})` : ''}: ${runs} cases per property, seed ${seed}`);
 const started = Date.now();
-const r = spawnSync('npx', ['vitest', 'run', 'test/fuzz', '--testTimeout', String(24 * 3600 * 1000)], {
+const r = spawnSync('npx', ['vitest', 'run', only ? `test/fuzz/${only}.test.ts` : 'test/fuzz', '--testTimeout', String(24 * 3600 * 1000)], {
   stdio: 'inherit',
   env: { ...process.env, FUZZ_RUNS: String(runs), FUZZ_SEED: String(seed), FUZZ_REPORT: report },
 });
