@@ -32,10 +32,6 @@ export interface Dataset {
   arrays: DataArray[];
   /** Class labels, or null. */
   labels: Int32Array | null;
-  /** @deprecated alias: arrays[0] as float32, flattened. */
-  inputs: Float32Array;
-  /** @deprecated alias: values per sample of arrays[0]. */
-  width: number;
 }
 
 /** Largest CSV or JSON file: the longest string V8 holds (binary formats go to 2 GiB). */
@@ -47,20 +43,12 @@ const MAX_JSON_RANK = 16;
 
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** A Dataset of `arrays`, with the deprecated aliases of the first (`inputs` of an int32 array is converted on first use only). */
+/** A Dataset of `arrays`. */
 function datasetOf(source: string, arrays: DataArray[], samples: number, labels: Int32Array | null): Dataset {
-  const first = arrays[0];
-  const d = { source, samples, arrays, labels, width: product(first.shape) } as Dataset;
-  const v = first.values;
-  if (v instanceof Float32Array) d.inputs = v;
-  else {
-    let kept: Float32Array | undefined;
-    Object.defineProperty(d, 'inputs', { get: () => (kept ??= Float32Array.from(v)), enumerable: true, configurable: true });
-  }
-  return d;
+  return { source, samples, arrays, labels };
 }
 
-/** The one-array Dataset of a float32 matrix (CSV, JSON, synthetic). */
+/** The one-array Dataset of a float32 matrix (CSV, JSON). */
 function flatDataset(source: string, inputs: Float32Array, samples: number, width: number, labels: Int32Array | null, shape: number[] = [width]): Dataset {
   return datasetOf(source, [{ name: null, shape, dtype: 'float32', values: inputs }], samples, labels);
 }
@@ -272,20 +260,4 @@ export async function readData(file: string, opts: { labels?: boolean; labelsFil
   if (ext === 'npy') return readNpy(file, labelsFile);
   if (ext === 'npz') return readNpz(file, labelsFile);
   throw new McError('USAGE', `--data ${file}: expected a .csv, .json, .npy or .npz file`);
-}
-
-/** Seeded uniform [0, 1) inputs: `samples` samples of `shape` (a number: [width]), one float32 array. */
-export function syntheticData(samples: number, shape: number[] | number, seed = 1): Dataset {
-  const dims = typeof shape === 'number' ? [shape] : shape;
-  const width = product(dims);
-  let a = seed >>> 0;
-  const inputs = new Float32Array(samples * width);
-  for (let i = 0; i < inputs.length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    inputs[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  return flatDataset(`synthetic (seed ${seed}, uniform [0, 1))`, inputs, samples, width, null, dims);
 }

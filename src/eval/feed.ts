@@ -42,13 +42,6 @@ const MAX_BATCH = 256;
 const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 const fmt = (s: number[] | null) => (s ? `[${s.join(', ')}]` : 'of unknown rank');
 
-/** The arrays of a dataset (datasets from older readers carry one flat array). */
-export function arraysOf(data: Dataset): DataArray[] {
-  const d = data as Dataset & { arrays?: DataArray[] };
-  if (d.arrays?.length) return d.arrays;
-  return [{ name: null, shape: [d.width], dtype: 'float32', values: d.inputs }];
-}
-
 function matchArrays(inputs: ModelInput[], arrays: DataArray[], source: string): DataArray[] {
   const names = inputs.map((i) => `"${i.name}"`).join(', ');
   if (arrays.length === 1 && arrays[0].name === null) {
@@ -90,7 +83,7 @@ function sampleShapeFor(inp: ModelInput, a: DataArray, source: string): { shape:
 /** Plan how `data` feeds a model with these inputs; `batch` overrides the default size. */
 export function planFeed(inputs: ModelInput[], data: Dataset, batch?: number): FeedPlan {
   if (inputs.length === 0) throw new McError('BAD_VALUE', `${data.source}: the model declares no inputs`);
-  const arrays = matchArrays(inputs, arraysOf(data), data.source);
+  const arrays = matchArrays(inputs, data.arrays, data.source);
   const feeds: Feed[] = inputs.map((input, k) => {
     const s = sampleShapeFor(input, arrays[k], data.source);
     const dtype: tf.DataType = input.dtype === 'int32' || input.dtype === 'bool' ? input.dtype : 'float32';

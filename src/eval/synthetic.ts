@@ -38,13 +38,5 @@ export function syntheticInputs(inputs: ModelInput[], samples: number, seed = 1)
     for (let i = 0; i < n; i++) values[i] = next();
     return { name: inp.name, shape, dtype: 'float32', values };
   });
-  const first = arrays[0];
-  return {
-    source: `synthetic (seed ${seed}, uniform [0, 1))`,
-    samples,
-    arrays,
-    labels: null,
-    inputs: first.values instanceof Float32Array ? first.values : Float32Array.from(first.values),
-    width: first.shape.reduce((a, b) => a * b, 1),
-  };
+  return { source: `synthetic (seed ${seed}, uniform [0, 1))`, samples, arrays, labels: null };
 }

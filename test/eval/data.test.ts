@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { parseCsv, parseJsonData, readData, syntheticData } from '../../src/eval/data.js';
+import { parseCsv, parseJsonData, readData } from '../../src/eval/data.js';
 import { parseNpy } from '../../src/eval/npy.js';
 import { parseNpz } from '../../src/eval/npz.js';
 import { isMcError } from '../../src/errors.js';
@@ -110,9 +110,7 @@ describe('.npy', () => {
     expect(d.arrays[0]).toMatchObject({ name: null, shape: [2, 3], dtype: 'int32' });
     expect(d.arrays[0].values).toBeInstanceOf(Int32Array);
     expect(Array.from(d.labels!)).toEqual([3, 1, 0, 9]);
-    // The deprecated aliases still describe the first array.
-    expect(d.width).toBe(6);
-    expect(Array.from(d.inputs.subarray(0, 3))).toEqual([0, 1, 2]);
+    expect(Array.from(d.arrays[0].values.subarray(0, 3))).toEqual([0, 1, 2]);
     // Float labels holding integers are fine; others are not.
     expect(Array.from((await readData(x, { labelsFile: file('f.npy', npyBytes('<f4', [4], [1, 2, 3, 4])) })).labels!)).toEqual([1, 2, 3, 4]);
     expect((await refusal(() => readData(x, { labelsFile: file('g.npy', npyBytes('<f4', [4], [1, 2.5, 3, 4])) }))).message).toMatch(/g\.npy: label 1 must be an integer/);
@@ -166,7 +164,6 @@ describe('.npz', () => {
       expect(Array.from(d.arrays[1].values)).toEqual(Array.from({ length: 15 }, (_, i) => i * 1000));
       expect(Array.from(d.arrays[2].values)).toEqual([1, 0, 1, 1, 0]);
       expect(d.labels).toBeNull();
-      expect(d.width).toBe(4);
     });
   }
 
@@ -281,7 +278,7 @@ describe('CSV and JSON', () => {
     expect(parseJsonData('{"inputs": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]], "labels": [0, 1]}', 'n.json').arrays[0]).toMatchObject({ shape: [2, 2], values: new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]) });
     expect(parseJsonData('{"inputs": [[1, 2, 3]]}', 'f.json').arrays[0].shape).toEqual([3]);
     const s = parseJsonData('{"inputs": [1, 2, 3], "labels": [1, 0, 1]}', 's.json');
-    expect([s.samples, s.arrays[0].shape, s.width]).toEqual([3, [], 1]);
+    expect([s.samples, s.arrays[0].shape, s.arrays[0].values.length]).toEqual([3, [], 3]);
   });
 
   it('JSON: ragged, too deep, too many values for the text, non-numbers: one line naming the sample', async () => {
@@ -308,14 +305,5 @@ describe('readData', () => {
     expect((await refusal(() => readData(path.join(dir, 'd.csv')))).message).toMatch(/d\.csv: expected a CSV data file, found a folder/);
     expect((await refusal(() => readData(file('x.txt', '1,2')))).code).toBe('USAGE');
     expect((await refusal(() => readData(file('x.csv', '1,2'), { labelsFile: 'y.npy' }))).message).toMatch(/--labels: only \.npy and \.npz inputs/);
-  });
-
-  it('syntheticData gives one float32 array of the asked sample shape (or width)', () => {
-    const a = syntheticData(4, [2, 3], 7);
-    expect([a.samples, a.arrays[0].shape, a.arrays[0].values.length, a.width]).toEqual([4, [2, 3], 24, 6]);
-    const b = syntheticData(4, 6, 7);
-    expect(b.arrays[0].shape).toEqual([6]);
-    expect(bits(b.inputs)).toEqual(bits(a.inputs));
-    expect(a.inputs.every((v) => v >= 0 && v < 1)).toBe(true);
   });
 });
