@@ -90,10 +90,33 @@ async function measure(entry, backend) {
 }
 
 const f = (x, d) => (x === null || x === undefined ? '–' : x.toFixed(d));
+/** SQNR: null means the outputs were identical to the original's. */
+const db = (x) => (x === null ? '∞' : x.toFixed(1));
 const cos = (x) => (x === null || x === undefined ? '–' : x >= 0.999995 ? '1.00000' : x.toFixed(5));
 const kb = (b) => `${(b / 1024).toFixed(1)}`;
 /** Bytes as served with brotli: a container goes out as is. */
 const served = (m) => (m.container ? m.bytes.raw : m.bytes.brotli);
+
+/** The worst rows, and what the figures cannot show, found in the results themselves. */
+function notes(runnable) {
+  const ok = runnable.filter((r) => !r.error);
+  const rows = ok.flatMap((r) => r.models.slice(1).flatMap((m) => m.metrics.outputs.map((o) => ({ id: r.id, recipe: m.name, ...o }))));
+  const out = ['## Worst rows', '', 'The ten outputs with the lowest worst-case cosine:', ''];
+  out.push('| model | recipe | output | cosine min | cosine mean | SQNR dB |', '| --- | --- | --- | ---: | ---: | ---: |');
+  for (const o of [...rows].sort((a, b) => a.cosineMin - b.cosineMin).slice(0, 10)) {
+    out.push(`| ${o.id} | ${o.recipe} | ${o.name} [${o.shape.join(',')}] | ${cos(o.cosineMin)} | ${cos(o.cosineMean)} | ${db(o.sqnrDb)} |`);
+  }
+  out.push('', '## Reading the figures', '');
+  const scalar = [...new Set(rows.filter((o) => o.shape.reduce((a, d) => a * d, 1) === 1).map((o) => `${o.id} ${o.name}`))];
+  if (scalar.length) out.push(`- One value per sample (${scalar.join(', ')}): its cosine is ±1 whatever the error, so read its SQNR.`);
+  const same = ok.flatMap((r) => r.models.slice(1).filter((m) => m.metrics.sqnrDb === null).map((m) => `${r.id} ${m.name}`));
+  if (same.length) out.push(`- Outputs identical to the original (SQNR ∞): ${same.join(', ')}. The weights were already stored on that recipe's grid (float16- or uint8-stored models), and such tensors keep it.`);
+  const bigger = ok.flatMap((r) => r.models.slice(1).filter((m) => served(m) > served(r.models[0]) * 1.005).map((m) => `${r.id} ${m.name} (${kb(served(m))} KiB served against ${kb(served(r.models[0]))})`));
+  if (bigger.length) out.push(`- Served larger than the original (by over 0.5 %): ${bigger.join(', ')}: weights stored narrower than the recipe's dtype (uint8-stored ones under float16) widen.`);
+  out.push('- Cosine near 1 can hide a lost signal when the output has a large constant part; SQNR compares the error with the whole output energy, the constant part included. Read both.');
+  out.push('');
+  return out;
+}
 
 function markdown(results, env, wall) {
   const lines = [];
@@ -111,7 +134,8 @@ function markdown(results, env, wall) {
   lines.push('Validation samples per model (fewer for the large inputs, to keep the run short):', '');
   lines.push(runnable.map((r) => `${r.id} ${r.samples}`).join(', ') + '.', '');
   lines.push('## Headline: the worst output of each model', '');
-  lines.push('Worst cosine over samples and outputs / smallest per-output SQNR (dB).', '');
+  lines.push('Worst cosine over samples and outputs / smallest per-output SQNR in dB (∞: outputs identical to the');
+  lines.push('original\'s), and top-1 agreement with the original where an output is a class vector.', '');
   const names = RECIPES.map((r) => r.name);
   lines.push(`| model | ${names.join(' | ')} |`, `| --- | ${names.map(() => '---').join(' | ')} |`);
   for (const r of runnable) {
@@ -121,7 +145,9 @@ function markdown(results, env, wall) {
     }
     const cells = names.map((n) => {
       const m = r.models.find((x) => x.name === n);
-      return m?.metrics ? `${cos(m.metrics.cosineMin)} / ${f(m.metrics.sqnrDb, 1)}` : '–';
+      if (!m?.metrics) return '–';
+      const agree = m.metrics.agreement === null ? '' : `, top-1 ${f(m.metrics.agreement, 3)}`;
+      return `${cos(m.metrics.cosineMin)} / ${db(m.metrics.sqnrDb)}${agree}`;
     });
     lines.push(`| ${r.id} | ${cells.join(' | ')} |`);
   }
@@ -132,7 +158,7 @@ function markdown(results, env, wall) {
     for (const r of failed) lines.push(`- **${r.id}**: exit ${r.error.exit} (${r.error.code}): ${r.error.message.replaceAll('|', '\\|')}`);
     lines.push('');
   }
-  lines.push('## Per model and output', '');
+  lines.push(...notes(runnable), '## Per model and output', '');
   for (const r of runnable) {
     if (r.error) continue;
     lines.push(`### ${r.id}`, '');
@@ -144,7 +170,7 @@ function markdown(results, env, wall) {
       const outs = m.metrics?.outputs ?? [];
       outs.forEach((o, k) => {
         const sizes = k === 0 ? `${kb(m.bytes.raw)} | ${kb(served(m))} | ${(served(orig) / served(m)).toFixed(2)}` : ' | | ';
-        lines.push(`| ${k === 0 ? m.name : ''} | ${o.name} [${o.shape.join(',')}] | ${cos(o.cosineMin)} | ${cos(o.cosineMean)} | ${f(o.sqnrDb, 1)} | ${o.agreement === null ? '–' : f(o.agreement, 3)} | ${o.maxAbsError.toPrecision(3)} | ${sizes} |`);
+        lines.push(`| ${k === 0 ? m.name : ''} | ${o.name} [${o.shape.join(',')}] | ${cos(o.cosineMin)} | ${cos(o.cosineMean)} | ${m === orig ? '–' : db(o.sqnrDb)} | ${o.agreement === null ? '–' : f(o.agreement, 3)} | ${o.maxAbsError.toPrecision(3)} | ${sizes} |`);
       });
     }
     lines.push('');
