@@ -112,7 +112,7 @@ function notes(runnable) {
   const same = ok.flatMap((r) => r.models.slice(1).filter((m) => m.metrics.sqnrDb === null).map((m) => `${r.id} ${m.name}`));
   if (same.length) out.push(`- Outputs identical to the original (SQNR ∞): ${same.join(', ')}. The weights were already stored on that recipe's grid (float16- or uint8-stored models), and such tensors keep it.`);
   const bigger = ok.flatMap((r) => r.models.slice(1).filter((m) => served(m) > served(r.models[0]) * 1.005).map((m) => `${r.id} ${m.name} (${kb(served(m))} KiB served against ${kb(served(r.models[0]))})`));
-  if (bigger.length) out.push(`- Served larger than the original (by over 0.5 %): ${bigger.join(', ')}: weights stored narrower than the recipe's dtype (uint8-stored ones under float16) widen.`);
+  if (bigger.length) out.push(`- Served larger than the original (by over 0.5 %): ${bigger.join(', ')}: weights stored narrower than the recipe's dtype widen (uint8 under float16), and a .mcz is served as is, without the brotli the original's shards get.`);
   out.push('- Cosine near 1 can hide a lost signal when the output has a large constant part; SQNR compares the error with the whole output energy, the constant part included. Read both.');
   out.push('');
   return out;
