@@ -21,7 +21,7 @@ export { compressModel, compressInMemory, type CompressResult, type CompressOpti
 export * from './recipe.js';
 export { QUANTIZERS, PRUNE_SCOPES } from './passes/registry.js';
 export { buildReport, encodedSize, type ReportOptions, type ReportTimings } from './report/report.js';
-export type { Report, ModelReport, Metrics, OutputMetrics, FileReport, Encoding } from './report/types.js';
+export type { Report, ModelReport, Fidelity, Metrics, OutputMetrics, FileReport, Encoding } from './report/types.js';
 export { defaultRecipes, type CandidateSpec } from './report/candidates.js';
 export { NETWORKS, parseNetwork, transferTime } from './report/transfer.js';
 export { readData, type Dataset } from './eval/data.js';

@@ -174,7 +174,7 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
     }
     timings.sizesMs = sizesDone - t0;
     timings.totalMs = performance.now() - t0;
-    const r = finish(o, models, nets, backend, data, weightsOnly);
+    const r = finish(o, models, nets, backend, data, weightsOnly, base && data?.labels ? base[labelAt].name : null);
     o.onTimings?.(timings);
     return r;
   } finally {
@@ -184,7 +184,7 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
 }
 
 /** Deltas against the original, budgets, and the report object. */
-function finish(o: ReportOptions, models: ModelReport[], nets: NetworkProfile[], backend: BackendName, data: Dataset | undefined, weightsOnly: boolean): Report {
+function finish(o: ReportOptions, models: ModelReport[], nets: NetworkProfile[], backend: BackendName, data: Dataset | undefined, weightsOnly: boolean, labelOutput: string | null): Report {
   const orig = models[0];
   for (const m of models) {
     const acc = m.metrics?.accuracy ?? null;
@@ -208,7 +208,6 @@ function finish(o: ReportOptions, models: ModelReport[], nets: NetworkProfile[],
   if (synthetic) notes.push(`fidelity figures come from ${data?.samples ?? 0} synthetic inputs (${data?.source}), not real data: only agreement with the original means anything, and fidelity budgets cannot pass on them`);
   if (weightsOnly) notes.push('weights-only manifest: there is no model topology to run, so only sizes and transfer times are reported; fidelity needs a topology');
   if (models.some((m) => m.servedAsIs)) notes.push('.mcz containers are already entropy coded and served as is: their gzip and brotli sizes are their raw size');
-  const labelOutput = data?.labels && orig.metrics ? orig.metrics.outputs[labelIndex(orig.metrics.outputs.map((x) => x.name), o.labelOutput)].name : null;
   return {
     schemaVersion: 2,
     passed: budgets.every((b) => b.passed),

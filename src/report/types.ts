@@ -12,42 +12,37 @@ import type { NetworkProfile } from './transfer.js';
 /** Transfer encodings a server may use. */
 export type Encoding = 'br' | 'gzip' | 'none';
 
+/**
+ * Fidelity figures of a candidate against the original. Per output they are that output's;
+ * in a model's headline each is the worst over outputs (accuracy: the label output's).
+ */
+export interface Fidelity {
+  /** Top-1 accuracy against the labels, on the output the labels belong to; otherwise null. */
+  accuracy: number | null;
+  /** Fraction of samples whose top-1 class equals the original's; null when no output is a class vector. */
+  agreement: number | null;
+  /** Smallest cosine similarity over samples (and outputs). */
+  cosineMin: number;
+  /** Mean cosine similarity over samples (headline: the smallest per-output mean). */
+  cosineMean: number;
+  /** 10·log10(Σy² / Σ(y−ŷ)²) over every sample and value (headline: the smallest); null when identical (infinite). */
+  sqnrDb: number | null;
+  /** Largest absolute difference of any value. */
+  maxAbsError: number;
+}
+
 /** Fidelity of one output of a candidate against the same output of the original. */
-export interface OutputMetrics {
+export interface OutputMetrics extends Fidelity {
   /** The output's name (signature key or output node / layer name). */
   name: string;
   /** Shape of one sample of this output (without the batch dimension). */
   shape: number[];
-  /** Top-1 accuracy against the labels, on the output the labels belong to; otherwise null. */
-  accuracy: number | null;
-  /** Fraction of samples whose top-1 class equals the original's; null when the output is not a class vector. */
-  agreement: number | null;
-  /** Smallest cosine similarity over samples. */
-  cosineMin: number;
-  /** Mean cosine similarity over samples. */
-  cosineMean: number;
-  /** 10·log10(Σy² / Σ(y−ŷ)²) over every sample and value; null when the outputs are identical (infinite). */
-  sqnrDb: number | null;
-  /** Largest absolute difference of any value. */
-  maxAbsError: number;
   /** The sample with the smallest cosine (index into the data). */
   worstSample: number;
 }
 
 /** A candidate's fidelity: the worst output in the headline, every output below. */
-export interface Metrics {
-  /** Accuracy on the label output (null without labels). */
-  accuracy: number | null;
-  /** Smallest agreement over class-vector outputs (null when none is one). */
-  agreement: number | null;
-  /** Smallest cosine over samples and outputs. */
-  cosineMin: number;
-  /** Smallest per-output mean cosine. */
-  cosineMean: number;
-  /** Smallest per-output SQNR (null when every output is identical). */
-  sqnrDb: number | null;
-  /** Largest absolute error over outputs. */
-  maxAbsError: number;
+export interface Metrics extends Fidelity {
   /** Where cosineMin was found. */
   worst: { output: string; sample: number };
   outputs: OutputMetrics[];
