@@ -2,7 +2,7 @@
  * The one table of passes. The CLI builds its --dtype / --scope / --pattern choices and
  * help from it, config validation checks against it, and docs describe it.
  */
-import type { QuantizerName } from '../recipe.js';
+import type { QuantizeStep, QuantizerName } from '../recipe.js';
 import { quantizeAffine, quantizeFloat16, quantizeInt8 } from './quantize.js';
 import type { Encoded, WeightTensor } from './types.js';
 
@@ -21,6 +21,11 @@ export interface QuantizerDef {
   /** True when it has a per-channel form (which the stock manifest cannot hold). */
   perChannel: boolean;
   encode(t: WeightTensor, o: QuantizeOptions): Encoded;
+  /**
+   * The forms of this quantizer that `sensitivity` and `tune` try on a tensor (each costs
+   * the search time, so the list is short); `label` names the form in their tables.
+   */
+  candidates: ReadonlyArray<Partial<QuantizeStep> & { label: string }>;
 }
 
 /** Every quantizer, by its --dtype name. */
@@ -30,24 +35,32 @@ export const QUANTIZERS: Readonly<Record<QuantizerName, QuantizerDef>> = {
     bytesPerElement: 2,
     perChannel: false,
     encode: (t, o) => quantizeFloat16(t, { allowNonfinite: o.allowNonfinite }),
+    candidates: [{ label: 'float16', perChannel: false }],
   },
   int8: {
     summary: 'symmetric int8 in [-127, 127], zero point 0; per tensor (stock, as uint8) or per channel (.mcz); 4x smaller',
     bytesPerElement: 1,
     perChannel: true,
     encode: (t, o) => quantizeInt8(t, { axis: o.axis, allowNonfinite: o.allowNonfinite }),
+    candidates: [
+      { label: 'int8 per channel', perChannel: true },
+      { label: 'int8', perChannel: false },
+    ],
   },
   uint8: {
     summary: 'per-tensor affine uint8 as the tfjs converter writes it (0.0 exact); 4x smaller',
     bytesPerElement: 1,
     perChannel: false,
     encode: (t, o) => quantizeAffine(t, { dtype: 'uint8', allowNonfinite: o.allowNonfinite }),
+    candidates: [{ label: 'uint8', perChannel: false }],
   },
   uint16: {
     summary: 'per-tensor affine uint16 as the tfjs converter writes it (0.0 exact); 2x smaller',
     bytesPerElement: 2,
     perChannel: false,
     encode: (t, o) => quantizeAffine(t, { dtype: 'uint16', allowNonfinite: o.allowNonfinite }),
+    // float16 costs the same bytes and is never worse on real weights, so the search skips uint16.
+    candidates: [],
   },
 };
 
