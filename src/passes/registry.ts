@@ -59,7 +59,7 @@ export const QUANTIZERS: Readonly<Record<QuantizerName, QuantizerDef>> = {
     bytesPerElement: 2,
     perChannel: false,
     encode: (t, o) => quantizeAffine(t, { dtype: 'uint16', allowNonfinite: o.allowNonfinite }),
-    // float16 costs the same bytes and is never worse on real weights, so the search skips uint16.
+    // Same bytes as float16, which the search already tries as its safe 2-byte form: kept off the list to keep searches short.
     candidates: [],
   },
 };
