@@ -17,7 +17,7 @@ import { keepsGrid, recodeOnGrid } from './passes/grid.js';
 import { int8ToStockUint8 } from './passes/quantize.js';
 import { QUANTIZERS } from './passes/registry.js';
 import type { EncodeStats, Encoded, WeightTensor } from './passes/types.js';
-import type { QuantizerName, Recipe } from './recipe.js';
+import type { QuantizerName, Recipe, TensorStep } from './recipe.js';
 
 /** What the pipeline will do to one tensor. */
 export interface TensorJob {
@@ -31,6 +31,8 @@ export interface TensorJob {
   keepGrid: boolean;
   /** Global scope: this tensor's share of the plan. */
   plan?: PrunePlan;
+  /** A per-tensor plan's passes for this tensor (Recipe.tensors), which take the place of the recipe's prune / quantize steps. */
+  step?: TensorStep;
 }
 
 /** What happened to one tensor (the per-tensor line of the summaries). */
@@ -89,8 +91,15 @@ export function planJobs(model: Model, recipe: Recipe, opts: { stockOutput: bool
   }
   const quantSel = nameFilter(q?.include, q?.exclude);
   const pruneSel = nameFilter(p?.include, p?.exclude);
+  const steps = recipe.tensors ?? {};
+  const known = new Set(model.tensors.map((t) => t.name));
+  for (const name of Object.keys(steps)) {
+    if (!known.has(name)) throw new McError('CONFIG', `the recipe's plan names tensor "${name}", which ${model.file} does not have (was it tuned for another model?)`);
+  }
   return model.tensors.map((info) => {
     const e = info.entry;
+    const step = Object.hasOwn(steps, info.name) ? steps[info.name] : undefined;
+    if (step) return planStep(model, info, step, opts);
     // A tensor with no elements has nothing to prune or quantize (and its dims, which no bytes back, must size nothing).
     const prune = Boolean(p) && info.count > 0 && isPruneTarget(e.dtype, e.shape) && info.count >= (p?.minElements ?? 0) && pruneSel(e.name);
     let quantizer: QuantizerName | null = null;
@@ -102,11 +111,28 @@ export function planJobs(model: Model, recipe: Recipe, opts: { stockOutput: bool
   });
 }
 
+/** The job of a tensor that a per-tensor plan names. */
+function planStep(model: Model, info: TensorInfo, step: TensorStep, opts: { stockOutput: boolean }): TensorJob {
+  const e = info.entry;
+  const q = step.quantize;
+  if (q?.perChannel && !QUANTIZERS[q.dtype].perChannel) throw new McError('CONFIG', `the recipe's plan for "${e.name}": ${q.dtype} has no per-channel form`);
+  if (q?.perChannel && opts.stockOutput) {
+    throw new McError('UNSUPPORTED', `the recipe's plan quantizes "${e.name}" per channel, which a tfjs folder cannot hold; write a packed container (-o model.mcz)`);
+  }
+  if (step.sparsity > 0 && !isPruneTarget(e.dtype, e.shape)) throw new McError('CONFIG', `the recipe's plan prunes "${e.name}", a ${e.dtype} tensor of rank ${e.shape.length}; only float tensors of rank >= 2 are pruned`);
+  if (q && !isFloat(e)) throw new McError('CONFIG', `the recipe's plan quantizes "${e.name}", a ${e.dtype} tensor; only float32 tensors are quantized`);
+  const prune = step.sparsity > 0 && info.count > 0;
+  const quantizer: QuantizerName | null = q && info.count > 0 ? q.dtype : prune && e.quantization ? e.quantization.dtype : null;
+  const keepGrid = quantizer !== null && keepsGrid(e.quantization, quantizer, prune);
+  const axis = quantizer === 'int8' && q?.perChannel && !keepGrid ? outputChannelAxis(e.name, e.shape, model.json.modelTopology, model.format) : null;
+  return { info, prune, quantizer, axis, keepGrid, step };
+}
+
 /** Global scope: two streaming passes over the targeted tensors to give each its plan. */
 export async function planGlobal(model: Model, jobs: TensorJob[], recipe: Recipe): Promise<void> {
   const p = recipe.prune;
   if (!p || p.scope !== 'global' || p.pattern !== 'unstructured') return;
-  const targets = jobs.filter((j) => j.prune);
+  const targets = jobs.filter((j) => j.prune && !j.step);
   const h = new GlobalHistogram(p.sparsity);
   // One read buffer for both passes (decoding may still allocate, for stored-quantized entries).
   const buffers = new BufferPool(1);
@@ -135,7 +161,7 @@ export function stockByteLength(job: TensorJob): number {
 export function transform(job: TensorJob, values: Float32Array, recipe: Recipe, opts: { inPlace?: boolean; stored?: Uint8Array } = {}): { pruned: Float32Array; enc: Encoded } {
   const e = job.info.entry;
   let pruned = values;
-  const p = recipe.prune;
+  const p = job.step ? { sparsity: job.step.sparsity, pattern: 'unstructured' as const } : recipe.prune;
   if (job.prune && p) {
     const t: WeightTensor = { name: e.name, shape: e.shape, values };
     if (p.pattern !== 'unstructured') pruned = pruneNM(t, p.pattern.n, p.pattern.m, nmAxis(e.shape.length));
@@ -144,7 +170,7 @@ export function transform(job: TensorJob, values: Float32Array, recipe: Recipe, 
       pruned = opts.inPlace ? applyPlanInPlace(values, plan) : applyPlan(values, plan);
     }
   }
-  const allowNonfinite = recipe.quantize?.allowNonfinite ?? false;
+  const allowNonfinite = (job.step ? job.step.quantize?.allowNonfinite : recipe.quantize?.allowNonfinite) ?? false;
   const q = e.quantization;
   if (job.keepGrid && q && q.dtype !== 'float16') {
     const s = opts.stored;

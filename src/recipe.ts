@@ -41,10 +41,25 @@ export interface PruneStep {
   allowEmpty: boolean;
 }
 
-/** Passes to run, in order: prune, then quantize. */
+/** A quantizer as one tensor of a per-tensor plan gets it (no name selection: the plan names the tensor). */
+export type TensorQuantize = Omit<QuantizeStep, 'include' | 'exclude' | 'minElements'>;
+
+/** One tensor's passes in a per-tensor plan (`tune` writes them, `compress --recipe` re-applies them). */
+export interface TensorStep {
+  /** Fraction of its weights to zero (unstructured, by magnitude, this tensor alone); 0: not pruned. */
+  sparsity: number;
+  /** Its quantizer; null keeps its values (float32, or the form they are stored in). */
+  quantize: TensorQuantize | null;
+}
+
+/**
+ * Passes to run, in order: prune, then quantize. `tensors` gives named tensors their own
+ * passes instead (a per-tensor plan); the others follow `prune` / `quantize`.
+ */
 export interface Recipe {
   prune?: PruneStep;
   quantize?: QuantizeStep;
+  tensors?: Record<string, TensorStep>;
 }
 
 /**
@@ -63,6 +78,7 @@ export function describeRecipe(r: Recipe): string {
     parts.push(`prune ${p}`);
   }
   if (r.quantize) parts.push(`${r.quantize.dtype}${r.quantize.perChannel ? ' per channel' : ''}`);
+  if (r.tensors) parts.push(`per-tensor plan (${Object.keys(r.tensors).length} tensors)`);
   return parts.join(' + ') || 'no passes';
 }
 
@@ -129,7 +145,7 @@ export function pruneStep(f: PruneInput): PruneStep {
 export function recipeFrom(v: unknown, where: string): Recipe {
   const o = v as Record<string, unknown>;
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new McError('CONFIG', `${where}: expected {"prune": {...}, "quantize": {...}}`);
-  for (const k of Object.keys(o)) if (k !== 'prune' && k !== 'quantize') throw new McError('CONFIG', `${where}: unknown key "${k}"; known keys: prune, quantize`);
+  for (const k of Object.keys(o)) if (k !== 'prune' && k !== 'quantize' && k !== 'tensors') throw new McError('CONFIG', `${where}: unknown key "${k}"; known keys: prune, quantize, tensors`);
   const known = (x: unknown, keys: string[], at: string) => {
     if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new McError('CONFIG', `${at}: expected an object of options, found ${JSON.stringify(x)}`);
     for (const k of ['include', 'exclude']) {
@@ -149,6 +165,31 @@ export function recipeFrom(v: unknown, where: string): Recipe {
     known(o.quantize, ['dtype', 'perChannel', 'include', 'exclude', 'minElements', 'allowNonfinite'], `${where}.quantize`);
     r.quantize = quantizeStep(o.quantize as QuantizeInput);
   }
-  if (!r.prune && !r.quantize) throw new McError('CONFIG', `${where}: a recipe needs "prune", "quantize" or both`);
+  if (o.tensors !== undefined) r.tensors = tensorSteps(o.tensors, `${where}.tensors`);
+  if (!r.prune && !r.quantize && !r.tensors) throw new McError('CONFIG', `${where}: a recipe needs "prune", "quantize", "tensors" or a mix`);
   return r;
+}
+
+/** Validate a per-tensor plan: {"<tensor>": {"sparsity": 0.5, "quantize": {"dtype": "int8", "perChannel": true} | null}}. */
+export function tensorSteps(v: unknown, where: string): Record<string, TensorStep> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new McError('CONFIG', `${where}: expected {"<tensor name>": {"sparsity": 0.5, "quantize": {...} | null}}`);
+  const out: Record<string, TensorStep> = {};
+  for (const [name, step] of Object.entries(v as Record<string, unknown>)) {
+    const at = `${where}["${name}"]`;
+    const o = step as Record<string, unknown>;
+    if (!o || typeof o !== 'object' || Array.isArray(o)) throw new McError('CONFIG', `${at}: expected {"sparsity": <0..1>, "quantize": {...} | null}`);
+    for (const k of Object.keys(o)) if (k !== 'sparsity' && k !== 'quantize') throw new McError('CONFIG', `${at}: unknown key "${k}"; known keys: sparsity, quantize`);
+    const sparsity = o.sparsity === undefined ? 0 : Number(o.sparsity);
+    if (typeof o.sparsity !== 'undefined' && (typeof o.sparsity !== 'number' || !(sparsity >= 0 && sparsity < 1))) {
+      throw new McError('CONFIG', `${at}.sparsity: expected a number in [0, 1), found ${JSON.stringify(o.sparsity)}`);
+    }
+    let quantize: TensorQuantize | null = null;
+    if (o.quantize !== undefined && o.quantize !== null) {
+      if (typeof o.quantize !== 'object' || Array.isArray(o.quantize)) throw new McError('CONFIG', `${at}.quantize: expected {"dtype": ...} or null`);
+      const { include: _i, exclude: _e, minElements: _m, ...q } = quantizeStep({ ...(o.quantize as QuantizeInput), minElements: 0 });
+      quantize = q;
+    }
+    out[name] = { sparsity, quantize };
+  }
+  return out;
 }
