@@ -14,7 +14,7 @@ export const CONFIG_FILE = 'maas-compress.config.json';
 const str = (v: unknown) => typeof v === 'string' && v !== '';
 const strList = (v: unknown) => Array.isArray(v) && v.every(str);
 const obj = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-const BUDGET_KEYS = ['maxAccuracyDrop', 'minSizeReduction', 'maxSize', 'maxTransferTime', 'minCosine', 'minSqnr', 'minAgreement'];
+const BUDGET_KEYS = ['maxAccuracyDrop', 'minSizeReduction', 'maxSize', 'maxTransferTime', 'maxTimeToFirstPrediction', 'minCosine', 'minSqnr', 'minAgreement'];
 const KEYS: Record<string, (v: unknown) => boolean> = {
   model: str,
   shardSize: (v) => Number.isInteger(v) && (v as number) > 0,

@@ -15,6 +15,8 @@ import { budgetLine, renderMarkdown, renderTable } from '../report/render.js';
 import { buildReport } from '../report/report.js';
 import type { Encoding } from '../report/types.js';
 import { NETWORKS, parseNetwork } from '../report/transfer.js';
+import { BROWSER_BACKENDS, type BrowserBackend } from '../report/browser/assets.js';
+import type { BrowserOptions } from '../report/browser/measure.js';
 import { collect } from './common.js';
 import type { RegisterCommand } from './context.js';
 
@@ -28,6 +30,9 @@ interface ReportFlags extends BudgetInput {
   output?: string;
   backend?: BackendName;
   labelOutput?: string;
+  browser?: boolean;
+  runs?: string;
+  browserBackend?: BrowserBackend;
 }
 
 export const registerReport: RegisterCommand = (program, ctx) => {
@@ -53,6 +58,10 @@ export const registerReport: RegisterCommand = (program, ctx) => {
     .option('--min-cosine <c>', 'budget: smallest worst-case cosine over samples and outputs, e.g. 0.99')
     .option('--min-sqnr <dB>', 'budget: smallest SQNR of any output in dB, e.g. 30')
     .option('--min-agreement <a>', 'budget: smallest top-1 agreement of any class output, e.g. 99%')
+    .option('--browser', 'also load and run every model in headless Chromium under DevTools throttling: time to first prediction per profile')
+    .option('--runs <n>', 'browser runs per model and profile, the median is reported (with --browser)', '3')
+    .addOption(new Option('--browser-backend <backend>', 'tfjs backend in the browser (with --browser)').choices([...BROWSER_BACKENDS]).default('wasm'))
+    .option('--max-time-to-first-prediction <t@net>', 'budget: longest time to first prediction measured in Chromium, e.g. 5s@4g (turns on --browser)')
     .action(async (originalArg: string | undefined, candidateArgs: string[], f: ReportFlags, cmd) => {
       const out = ctx.output(cmd);
       const cfg = await ctx.config();
@@ -71,7 +80,7 @@ export const registerReport: RegisterCommand = (program, ctx) => {
       const networks = (f.network.length ? f.network : cfg.networks ?? ['3g', '4g', 'broadband']).flatMap((s) => s.split(',')).map(parseNetwork);
       const budgets = parseBudgets({
         ...cfg.budgets,
-        ...Object.fromEntries(Object.entries({ maxAccuracyDrop: f.maxAccuracyDrop, minSizeReduction: f.minSizeReduction, maxSize: f.maxSize, maxTransferTime: f.maxTransferTime, minCosine: f.minCosine, minSqnr: f.minSqnr, minAgreement: f.minAgreement }).filter(([, v]) => v !== undefined)),
+        ...Object.fromEntries(Object.entries({ maxAccuracyDrop: f.maxAccuracyDrop, minSizeReduction: f.minSizeReduction, maxSize: f.maxSize, maxTransferTime: f.maxTransferTime, minCosine: f.minCosine, minSqnr: f.minSqnr, minAgreement: f.minAgreement, maxTimeToFirstPrediction: f.maxTimeToFirstPrediction }).filter(([, v]) => v !== undefined)),
       });
       const format = out.json ? 'json' : f.format;
       if (format === 'html' && !f.output) throw new McError('USAGE', '--format html needs -o <file.html>');
@@ -84,6 +93,22 @@ export const registerReport: RegisterCommand = (program, ctx) => {
       if (!Number.isInteger(samples) || samples < 1) throw new McError('USAGE', `--samples: expected a positive integer, found "${f.samples}"`);
       const bar = ctx.io.stderr.isTTY && !out.quiet && !out.json ? new cliProgress.SingleBar({ stream: ctx.io.stderr as NodeJS.WritableStream, format: 'measuring {bar} {value}/{total} {model}', clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
       let started = false;
+      const runs = Number(f.runs);
+      if (!/^\s*\d+\s*$/.test(String(f.runs)) || runs < 1 || runs > 100) throw new McError('USAGE', `--runs: expected an integer from 1 to 100, found "${f.runs}"`);
+      const browserBar = bar ? new cliProgress.SingleBar({ stream: ctx.io.stderr as NodeJS.WritableStream, format: 'in Chromium {bar} {value}/{total} {model}', clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+      const browser: BrowserOptions | undefined =
+        f.browser || budgets.some((b) => b.kind === 'maxTimeToFirstPrediction')
+          ? {
+              runs,
+              backend: f.browserBackend ?? 'wasm',
+              onProgress: (done, total, model) => {
+                if (!browserBar) return;
+                if (done === 0) browserBar.start(total, 0, { model });
+                else browserBar.update(done, { model });
+                if (done === total) browserBar.stop();
+              },
+            }
+          : undefined;
       const report = await buildReport({
         original,
         candidates,
@@ -97,6 +122,7 @@ export const registerReport: RegisterCommand = (program, ctx) => {
         encoding: f.encoding ?? cfg.encoding ?? 'br',
         budgets,
         backend: f.backend ?? cfg.backend ?? 'wasm',
+        browser,
         onProgress: (done, total, model) => {
           if (!bar) return;
           if (!started) {
@@ -105,7 +131,10 @@ export const registerReport: RegisterCommand = (program, ctx) => {
           } else bar.update(done, { model });
           if (done === total) bar.stop();
         },
-      }).finally(() => bar?.stop());
+      }).finally(() => {
+        bar?.stop();
+        browserBar?.stop();
+      });
       const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'markdown' ? renderMarkdown(report) : format === 'html' ? renderHtml(report) : `${renderTable(report)}\n`;
       if (f.output) {
         await writeFileAtomic(fromCwd(f.output), [new TextEncoder().encode(text)]);

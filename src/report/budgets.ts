@@ -9,6 +9,7 @@ export interface BudgetInput {
   minSizeReduction?: string | number;
   maxSize?: string | number;
   maxTransferTime?: string;
+  maxTimeToFirstPrediction?: string;
   minCosine?: string | number;
   minSqnr?: string | number;
   minAgreement?: string | number;
@@ -20,6 +21,7 @@ export type Budget =
   | { kind: 'minSizeReduction'; limit: number }
   | { kind: 'maxSize'; limit: number }
   | { kind: 'maxTransferTime'; limit: number; network: NetworkProfile }
+  | { kind: 'maxTimeToFirstPrediction'; limit: number; network: NetworkProfile }
   | { kind: 'minCosine'; limit: number }
   | { kind: 'minSqnr'; limit: number }
   | { kind: 'minAgreement'; limit: number };
@@ -33,6 +35,7 @@ export const BUDGET_FLAG: Record<Budget['kind'], string> = {
   minSizeReduction: '--min-size-reduction',
   maxSize: '--max-size',
   maxTransferTime: '--max-transfer-time',
+  maxTimeToFirstPrediction: '--max-time-to-first-prediction',
   minCosine: '--min-cosine',
   minSqnr: '--min-sqnr',
   minAgreement: '--min-agreement',
@@ -87,6 +90,10 @@ export function parseBudgets(b: BudgetInput): Budget[] {
     const t = parseTimeAt(b.maxTransferTime, '--max-transfer-time');
     out.push({ kind: 'maxTransferTime', limit: t.ms, network: t.network });
   }
+  if (b.maxTimeToFirstPrediction !== undefined) {
+    const t = parseTimeAt(b.maxTimeToFirstPrediction, '--max-time-to-first-prediction');
+    out.push({ kind: 'maxTimeToFirstPrediction', limit: t.ms, network: t.network });
+  }
   if (b.minCosine !== undefined) out.push({ kind: 'minCosine', limit: parseNumber(b.minCosine, '--min-cosine', -1, 1, '0.99') });
   if (b.minSqnr !== undefined) out.push({ kind: 'minSqnr', limit: parseNumber(String(b.minSqnr).replace(/\s*db$/i, ''), '--min-sqnr', -1000, 1000, '30 (dB)') });
   if (b.minAgreement !== undefined) out.push({ kind: 'minAgreement', limit: parseFraction(b.minAgreement, '--min-agreement') });
@@ -100,6 +107,8 @@ export interface BudgetSubject {
   sizeReduction: number;
   encodedSize: number;
   transferMs: Record<string, number>;
+  /** Time to first prediction measured in Chromium per profile (undefined: not measured). */
+  timeToFirstPredictionMs?: Record<string, number>;
   /** Worst-case cosine over samples and outputs (null: not measured). */
   cosineMin: number | null;
   /** Worst SQNR over outputs in dB (null: identical; undefined: not measured). */
@@ -121,6 +130,10 @@ export function checkBudgets(budgets: Budget[], m: BudgetSubject): BudgetResult[
       case 'maxTransferTime': {
         const actual = m.transferMs[b.network.name];
         return { name: `max-transfer-time@${b.network.name}`, model: m.name, limit: b.limit, actual, passed: actual <= b.limit };
+      }
+      case 'maxTimeToFirstPrediction': {
+        const actual = m.timeToFirstPredictionMs?.[b.network.name] ?? null;
+        return { name: `max-time-to-first-prediction@${b.network.name}`, model: m.name, limit: b.limit, actual, passed: actual !== null && actual <= b.limit };
       }
       case 'minCosine':
         return { name: 'min-cosine', model: m.name, limit: b.limit, actual: m.cosineMin, passed: m.cosineMin !== null && m.cosineMin >= b.limit };

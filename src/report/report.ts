@@ -15,7 +15,8 @@ import { BUDGET_FLAG, type Budget, checkBudgets, FIDELITY_BUDGETS } from './budg
 import { type CandidateSpec, materialize } from './candidates.js';
 import { combineOutputs, compareOutput } from './metrics.js';
 import { type NetworkProfile, transferTime } from './transfer.js';
-import type { Encoding, Metrics, ModelReport, Report } from './types.js';
+import { type BrowserOptions, type BrowserSubject, checkBrowserOptions, measureInBrowser } from './browser/measure.js';
+import type { BrowserInfo, Encoding, Metrics, ModelReport, Report } from './types.js';
 
 export type { Encoding, Metrics, ModelReport, OutputMetrics, Report } from './types.js';
 
@@ -39,6 +40,8 @@ export interface ReportOptions {
   encoding: Encoding;
   budgets: Budget[];
   backend: BackendName;
+  /** Also measure every model in headless Chromium (`report --browser`); a --max-time-to-first-prediction budget turns it on. */
+  browser?: BrowserOptions;
   /** Called as each model is measured. */
   onProgress?: (done: number, total: number, name: string) => void;
   /** Called at the end with where the time went (ms): building candidates, inference, sizes (off the main thread, from the start until the last one is known), in all. */
@@ -110,7 +113,10 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
   const backend = await useBackend(o.backend);
   const specs: CandidateSpec[] = [{ kind: 'path', path: o.original, name: 'original' }, ...o.candidates];
   const nets = [...o.networks];
-  for (const b of o.budgets) if (b.kind === 'maxTransferTime' && !nets.some((n) => n.name === b.network.name)) nets.push(b.network);
+  for (const b of o.budgets) if ((b.kind === 'maxTransferTime' || b.kind === 'maxTimeToFirstPrediction') && !nets.some((n) => n.name === b.network.name)) nets.push(b.network);
+  const browser = o.browser ?? (o.budgets.some((b) => b.kind === 'maxTimeToFirstPrediction') ? {} : undefined);
+  if (browser) checkBrowserOptions(browser); // no Chromium: fail before anything is built
+  const subjects: BrowserSubject[] = [];
   const real: Dataset | undefined = o.data ? await readData(o.data, { labels: !o.noLabels, labelsFile: o.labelsFile }) : undefined;
   checkMeasurable(o, real);
   let data = real;
@@ -165,6 +171,7 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
         delta: { accuracyDrop: null, sizeReduction: 1 },
         sized,
       });
+      subjects.push({ name, files: m.files, container: m.container, runnable: m.runnable !== null });
     }
     o.onProgress?.(specs.length, specs.length, 'done');
     const models: ModelReport[] = [];
@@ -173,8 +180,14 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
       models.push({ ...r, files: files.map((f) => ({ ...f, file: f.file.split(/[\\/]/).pop() as string })), sizes: sumSizes(files), transfer: transfers(files, r.container, nets, o.encoding) });
     }
     timings.sizesMs = sizesDone - t0;
+    let info: BrowserInfo | undefined;
+    if (browser) {
+      const measured = await measureInBrowser(subjects, nets, o.encoding, browser);
+      for (const [i, m] of models.entries()) m.browser = measured.timings[i];
+      info = measured.info;
+    }
     timings.totalMs = performance.now() - t0;
-    const r = finish(o, models, nets, backend, data, weightsOnly, base && data?.labels ? base[labelAt].name : null);
+    const r = finish(o, models, nets, backend, data, weightsOnly, base && data?.labels ? base[labelAt].name : null, info);
     o.onTimings?.(timings);
     return r;
   } finally {
@@ -184,7 +197,7 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
 }
 
 /** Deltas against the original, budgets, and the report object. */
-function finish(o: ReportOptions, models: ModelReport[], nets: NetworkProfile[], backend: BackendName, data: Dataset | undefined, weightsOnly: boolean, labelOutput: string | null): Report {
+function finish(o: ReportOptions, models: ModelReport[], nets: NetworkProfile[], backend: BackendName, data: Dataset | undefined, weightsOnly: boolean, labelOutput: string | null, browser?: BrowserInfo): Report {
   const orig = models[0];
   for (const m of models) {
     const acc = m.metrics?.accuracy ?? null;
@@ -198,6 +211,7 @@ function finish(o: ReportOptions, models: ModelReport[], nets: NetworkProfile[],
       sizeReduction: m.delta.sizeReduction,
       encodedSize: encodedSize(m.sizes, o.encoding),
       transferMs: Object.fromEntries(Object.entries(m.transfer).map(([k, v]) => [k, v.ms])),
+      timeToFirstPredictionMs: m.browser ? Object.fromEntries(Object.entries(m.browser).map(([k, v]) => [k, v.timeToFirstPredictionMs])) : undefined,
       cosineMin: m.metrics?.cosineMin ?? null,
       sqnrDb: m.metrics ? m.metrics.sqnrDb : undefined,
       agreement: m.metrics?.agreement ?? null,
@@ -222,6 +236,7 @@ function finish(o: ReportOptions, models: ModelReport[], nets: NetworkProfile[],
       labelOutput,
     },
     networks: nets,
+    ...(browser ? { browser } : {}),
     models,
     budgets,
     notes,

@@ -56,6 +56,39 @@ export interface FileReport {
   brotli: number;
 }
 
+/**
+ * One model on one network profile, measured in headless Chromium (`report --browser`):
+ * the median of the runs, in ms. The simulation stays in `transfer[profile].ms`.
+ */
+export interface BrowserTiming {
+  /** From the first request to the last byte of the model's files, under DevTools throttling. */
+  transferMs: number;
+  /** The .mcz loader's parse and decode (0 for a stock model: tfjs reads its weights as they are). */
+  decodeMs: number;
+  /** tf.loadLayersModel / tf.loadGraphModel from the loaded artifacts: topology and weight upload. */
+  buildMs: number;
+  /** The first prediction of one sample, with its result read: kernel set-up, shader compilation, wasm memory growth. */
+  firstPredictionMs: number;
+  /** transfer + decode + build + first prediction (the median of each run's own sum). */
+  timeToFirstPredictionMs: number;
+  /** Steady-state latency of one prediction of one sample, after the first. */
+  predictionMs: number;
+}
+
+/** How the browser figures were measured (the report's `browser`). */
+export interface BrowserInfo {
+  /** Chromium's version. */
+  chromium: string;
+  backend: 'wasm' | 'webgl' | 'cpu';
+  runs: number;
+  protocol: 'HTTP/1.1';
+  throttling: 'devtools';
+  /** Median time tf.setBackend took, before throttling starts (the same for every model; not in the sums). */
+  backendInitMs: number;
+  /** Files sent without their transfer encoding because Chromium did not accept it (normally absent). */
+  unencoded?: string[];
+}
+
 /** One model's row of the report. */
 export interface ModelReport {
   name: string;
@@ -69,6 +102,8 @@ export interface ModelReport {
   files: FileReport[];
   sizes: Sizes;
   transfer: Record<string, { ms: number }>;
+  /** Measured in Chromium per profile (`report --browser` only; null for a weights-only manifest). */
+  browser?: Record<string, BrowserTiming> | null;
   /** Null for a weights-only manifest (no topology to run). */
   metrics: Metrics | null;
   delta: { accuracyDrop: number | null; sizeReduction: number };
@@ -91,6 +126,8 @@ export interface Report {
     labelOutput: string | null;
   };
   networks: NetworkProfile[];
+  /** How the browser figures were measured (`report --browser` only). */
+  browser?: BrowserInfo;
   models: ModelReport[];
   budgets: BudgetResult[];
   /** Plain-language notes the renderers print (synthetic inputs, weights-only, .mcz served as is). */
