@@ -15,7 +15,8 @@ import { outputChannelAxis } from './passes/axis.js';
 import { GlobalHistogram, type PrunePlan, applyPlan, applyPlanInPlace, isPruneTarget, nmAxis, planLayer, pruneNM } from './passes/prune.js';
 import { keepsGrid, recodeOnGrid } from './passes/grid.js';
 import { int8ToStockUint8 } from './passes/quantize.js';
-import { QUANTIZERS } from './passes/registry.js';
+import { QUANTIZERS, codecOptions, containerOnlyReason, usesChannelAxis } from './passes/registry.js';
+import { codecName } from './passes/codes.js';
 import type { EncodeStats, Encoded, WeightTensor } from './passes/types.js';
 import type { QuantizerName, Recipe, TensorStep } from './recipe.js';
 
@@ -68,6 +69,7 @@ function encodedName(enc: Encoded): string {
   const e = enc.encoding;
   if (e.kind === 'affine') return `${e.dtype} affine`;
   if (e.kind === 'int8') return e.axis === null ? 'int8 (as uint8)' : `int8 per channel (axis ${e.axis})`;
+  if (e.kind === 'intn' || e.kind === 'cluster') return codecName(e);
   return e.kind;
 }
 
@@ -83,6 +85,8 @@ export function planJobs(model: Model, recipe: Recipe, opts: { stockOutput: bool
   if (q?.perChannel && !QUANTIZERS[q.dtype].perChannel) {
     throw new McError('USAGE', `--per-channel: only int8 has a per-channel form, not ${q.dtype}`);
   }
+  const mczOnly = q && opts.stockOutput ? containerOnlyReason(q) : null;
+  if (mczOnly) throw new McError('UNSUPPORTED', mczOnly);
   if (q?.perChannel && opts.stockOutput) {
     throw new McError(
       'UNSUPPORTED',
@@ -106,7 +110,7 @@ export function planJobs(model: Model, recipe: Recipe, opts: { stockOutput: bool
     if (q && info.count > 0 && isFloat(e) && info.count >= q.minElements && quantSel(e.name)) quantizer = q.dtype;
     else if (prune && e.quantization) quantizer = e.quantization.dtype;
     const keepGrid = quantizer !== null && keepsGrid(e.quantization, quantizer, prune);
-    const axis = quantizer === 'int8' && q?.perChannel && !keepGrid ? outputChannelAxis(e.name, e.shape, model.json.modelTopology, model.format) : null;
+    const axis = q && quantizer === q.dtype && usesChannelAxis(q) && !keepGrid ? outputChannelAxis(e.name, e.shape, model.json.modelTopology, model.format) : null;
     return { info, prune, quantizer, axis, keepGrid };
   });
 }
@@ -116,6 +120,8 @@ function planStep(model: Model, info: TensorInfo, step: TensorStep, opts: { stoc
   const e = info.entry;
   const q = step.quantize;
   if (q?.perChannel && !QUANTIZERS[q.dtype].perChannel) throw new McError('CONFIG', `the recipe's plan for "${e.name}": ${q.dtype} has no per-channel form`);
+  const mczOnly = q && opts.stockOutput ? containerOnlyReason(q) : null;
+  if (mczOnly) throw new McError('UNSUPPORTED', `the recipe's plan for "${e.name}": ${mczOnly}`);
   if (q?.perChannel && opts.stockOutput) {
     throw new McError('UNSUPPORTED', `the recipe's plan quantizes "${e.name}" per channel, which a tfjs folder cannot hold; write a packed container (-o model.mcz)`);
   }
@@ -124,7 +130,7 @@ function planStep(model: Model, info: TensorInfo, step: TensorStep, opts: { stoc
   const prune = step.sparsity > 0 && info.count > 0;
   const quantizer: QuantizerName | null = q && info.count > 0 ? q.dtype : prune && e.quantization ? e.quantization.dtype : null;
   const keepGrid = quantizer !== null && keepsGrid(e.quantization, quantizer, prune);
-  const axis = quantizer === 'int8' && q?.perChannel && !keepGrid ? outputChannelAxis(e.name, e.shape, model.json.modelTopology, model.format) : null;
+  const axis = q && quantizer === q.dtype && usesChannelAxis(q) && !keepGrid ? outputChannelAxis(e.name, e.shape, model.json.modelTopology, model.format) : null;
   return { info, prune, quantizer, axis, keepGrid, step };
 }
 
@@ -181,7 +187,7 @@ export function transform(job: TensorJob, values: Float32Array, recipe: Recipe, 
   // A kept float16 grid needs nothing special: every value (pruned to 0 or not) is a float16 value, which the float16 pass keeps exactly.
   const quantizer = job.keepGrid && q ? q.dtype : job.quantizer;
   const enc = quantizer
-    ? QUANTIZERS[quantizer].encode({ name: e.name, shape: e.shape, values: pruned }, { axis: job.axis, allowNonfinite })
+    ? QUANTIZERS[quantizer].encode({ name: e.name, shape: e.shape, values: pruned }, { axis: job.axis, allowNonfinite, ...codecOptions(job.step ? job.step.quantize : recipe.quantize) })
     : { encoding: { kind: 'float32' as const }, symbols: pruned, decoded: pruned, warnings: [] };
   return { pruned, enc };
 }
@@ -202,6 +208,10 @@ export function toStock(entry: ManifestEntry, enc: Encoded, consume = false): Pr
       const s = int8ToStockUint8(enc, entry.name, consume);
       return { entry: { ...rest, quantization: { dtype: 'uint8', scale: s.scale, min: s.min } }, bytes: s.q };
     }
+    case 'intn':
+    case 'cluster':
+      // planJobs refuses these for a folder before any weight is read; this is the backstop.
+      throw new McError('UNSUPPORTED', `tensor "${entry.name}": ${encodedName(enc)} cannot be stored in a stock tfjs manifest; write -o model.mcz`);
   }
 }
 

@@ -8,8 +8,25 @@ import { parseCount } from './units.js';
  * into a Recipe before any weight is read (plan, then execute).
  */
 
-/** The quantizers, by the name `--dtype` takes. */
-export type QuantizerName = 'float16' | 'int8' | 'uint8' | 'uint16';
+/** The quantizers, by the name `--quantize` / `--dtype` takes (`cluster` is named `cluster<K>` there). */
+export type QuantizerName = 'float16' | 'int8' | 'uint8' | 'uint16' | 'int2' | 'int3' | 'int4' | 'int5' | 'int6' | 'int7' | 'cluster';
+
+/** The intN group codecs below 8 bits (int8 is one too when given a group size). */
+export const INTN_NAMES: readonly QuantizerName[] = ['int2', 'int3', 'int4', 'int5', 'int6', 'int7'];
+
+/** Group size of int2..int7 when none is given: 64 weights per scale (the GPTQ default; 0.25 bits a weight of float16 scales). */
+export const DEFAULT_GROUP_SIZE = 64;
+
+/** Bits of an intN group codec step (int2..int7, or int8 with a group size), else null. */
+export function intnBits(q: Pick<QuantizeStep, 'dtype' | 'groupSize'>): number | null {
+  if (INTN_NAMES.includes(q.dtype)) return Number(q.dtype.slice(3));
+  return q.dtype === 'int8' && q.groupSize != null ? 8 : null;
+}
+
+/** The group size an intN step encodes with: its own, 64 when absent, Infinity (one group per channel) when null. */
+export function groupSizeOf(q: Pick<QuantizeStep, 'groupSize'>): number {
+  return q.groupSize === undefined ? DEFAULT_GROUP_SIZE : q.groupSize === null ? Infinity : q.groupSize;
+}
 
 /** N:M structured pattern, or unstructured magnitude pruning. */
 export type PrunePattern = 'unstructured' | { n: number; m: number };
@@ -17,8 +34,19 @@ export type PrunePattern = 'unstructured' | { n: number; m: number };
 /** Options of the quantize step. */
 export interface QuantizeStep {
   dtype: QuantizerName;
-  /** int8 only: one scale per output channel (stored in .mcz only). */
+  /** int8: one scale per output channel (stored in .mcz only); cluster: one codebook per output channel. */
   perChannel: boolean;
+  /**
+   * intN group codecs: input-axis weights per scale. int2..int7: absent means 64
+   * (DEFAULT_GROUP_SIZE), null one group per channel; int8: absent or null is the plain
+   * int8 codec, a number the int8 group codec; null for the others. Optional (like the two
+   * below) so that steps written before these codecs stay valid; quantizeStep fills all three.
+   */
+  groupSize?: number | null;
+  /** intN group codecs: symmetric grid instead of affine (absent: affine; plain int8 is symmetric whatever it says). */
+  symmetric?: boolean;
+  /** cluster: centroids per codebook, 2..256 (`cluster16`); null for the others. */
+  clusters?: number | null;
   include: string[];
   exclude: string[];
   /** Tensors with fewer elements stay float32. */
@@ -77,15 +105,30 @@ export function describeRecipe(r: Recipe): string {
     const p = r.prune.pattern === 'unstructured' ? `${Math.round(r.prune.sparsity * 1000) / 10} % (${r.prune.scope})` : `${r.prune.pattern.n}:${r.prune.pattern.m}`;
     parts.push(`prune ${p}`);
   }
-  if (r.quantize) parts.push(`${r.quantize.dtype}${r.quantize.perChannel ? ' per channel' : ''}`);
+  if (r.quantize) parts.push(describeQuantize(r.quantize));
   if (r.tensors) parts.push(`per-tensor plan (${Object.keys(r.tensors).length} tensors)`);
   return parts.join(' + ') || 'no passes';
 }
 
+/** A quantize step in words: "int8 per channel", "int4 g64 affine", "cluster16 per channel". */
+export function describeQuantize(q: Pick<QuantizeStep, 'dtype' | 'perChannel' | 'groupSize' | 'symmetric' | 'clusters'>): string {
+  const bits = intnBits(q);
+  if (bits !== null) return `int${bits} ${q.groupSize === null ? 'per channel' : `g${groupSizeOf(q)}`} ${q.symmetric ? 'symmetric' : 'affine'}`;
+  if (q.dtype === 'cluster') return `cluster${q.clusters}${q.perChannel ? ' per channel' : ''}`;
+  return `${q.dtype}${q.perChannel ? ' per channel' : ''}`;
+}
+
 /** Quantize options as flags or config give them (strings or numbers). */
 export interface QuantizeInput {
+  /** A quantizer name, or `cluster<K>`. */
   dtype?: string;
   perChannel?: boolean;
+  /** intN: weights per scale (default 64 for int2..int7; none: plain int8). */
+  groupSize?: string | number;
+  /** intN: symmetric (true) or affine (false, the default). */
+  symmetric?: boolean;
+  /** cluster: centroids (also given by the name, `cluster16`). */
+  clusters?: string | number;
   include?: string[];
   exclude?: string[];
   minElements?: string | number;
@@ -105,17 +148,46 @@ export interface PruneInput {
 
 /** Validate quantize options into a step. */
 export function quantizeStep(f: QuantizeInput): QuantizeStep {
-  if (!QUANTIZER_NAMES.includes(f.dtype as QuantizerName)) {
-    throw new McError('USAGE', `--dtype: expected one of ${QUANTIZER_NAMES.join(', ')}, found ${JSON.stringify(f.dtype)}`);
+  const named = typeof f.dtype === 'string' ? /^cluster(\d+)$/.exec(f.dtype) : null;
+  const dtype = (named ? 'cluster' : f.dtype) as QuantizerName;
+  if (!QUANTIZER_NAMES.includes(dtype)) {
+    throw new McError('USAGE', `--quantize: expected one of ${QUANTIZER_NAMES.filter((n) => n !== 'cluster').join(', ')} or cluster<K> (K in 2..256), found ${JSON.stringify(f.dtype)}`);
   }
+  const codec = codecOptions(dtype, f, named ? named[1] : undefined);
   return {
-    dtype: f.dtype as QuantizerName,
+    dtype,
     perChannel: Boolean(f.perChannel),
+    ...codec,
     include: f.include ?? [],
     exclude: f.exclude ?? [],
     minElements: parseCount(f.minElements ?? DEFAULT_MIN_ELEMENTS, '--min-elements'),
     allowNonfinite: Boolean(f.allowNonfinite),
   };
+}
+
+/** Group size, symmetry and clusters of a quantize step, checked against its dtype. */
+function codecOptions(dtype: QuantizerName, f: QuantizeInput, namedK: string | undefined): Pick<QuantizeStep, 'groupSize' | 'symmetric' | 'clusters'> {
+  const intn = INTN_NAMES.includes(dtype);
+  if (f.groupSize !== undefined && !intn && dtype !== 'int8') throw new McError('USAGE', `--group-size: only the intN codecs (int2..int8) have groups, not ${dtype}`);
+  if (f.symmetric !== undefined && !intn && !(dtype === 'int8' && f.groupSize !== undefined)) {
+    if (!(dtype === 'int8' && f.symmetric)) throw new McError('USAGE', `--symmetric/--affine: only the intN group codecs (int2..int7, int8 with --group-size) take them, not ${dtype}`);
+  }
+  if (f.clusters !== undefined && dtype !== 'cluster') throw new McError('USAGE', `clusters: only cluster<K> has centroids, not ${dtype}`);
+  if (dtype === 'cluster') {
+    if (namedK !== undefined && f.clusters !== undefined && Number(f.clusters) !== Number(namedK)) throw new McError('USAGE', `cluster${namedK} disagrees with clusters ${f.clusters}`);
+    const k = Number(namedK ?? f.clusters);
+    if (!(Number.isInteger(k) && k >= 2 && k <= 256)) throw new McError('USAGE', `--quantize cluster<K>: expected K in 2..256, found ${JSON.stringify(namedK ?? f.clusters ?? null)}`);
+    return { groupSize: null, symmetric: false, clusters: k };
+  }
+  if (f.perChannel && f.groupSize !== undefined) throw new McError('USAGE', `--per-channel and --group-size: ${dtype} takes one scale per channel or one per group, not both; drop one`);
+  // int2..int7 per channel: one group per channel.
+  let groupSize: number | null = intn && !f.perChannel ? DEFAULT_GROUP_SIZE : null;
+  if (f.groupSize !== undefined) {
+    groupSize = Number(f.groupSize);
+    if (!(Number.isInteger(groupSize) && groupSize >= 1 && groupSize <= 2 ** 31 - 1)) throw new McError('USAGE', `--group-size: expected a whole number of weights >= 1, found ${JSON.stringify(f.groupSize)}`);
+  }
+  const grouped = intn || (dtype === 'int8' && groupSize !== null);
+  return { groupSize, symmetric: grouped ? Boolean(f.symmetric) : dtype === 'int8', clusters: null };
 }
 
 /** Validate prune options into a step. */
@@ -162,7 +234,7 @@ export function recipeFrom(v: unknown, where: string): Recipe {
     r.prune = pruneStep(o.prune as PruneInput);
   }
   if (o.quantize !== undefined) {
-    known(o.quantize, ['dtype', 'perChannel', 'include', 'exclude', 'minElements', 'allowNonfinite'], `${where}.quantize`);
+    known(o.quantize, ['dtype', 'perChannel', 'groupSize', 'symmetric', 'clusters', 'include', 'exclude', 'minElements', 'allowNonfinite'], `${where}.quantize`);
     r.quantize = quantizeStep(o.quantize as QuantizeInput);
   }
   if (o.tensors !== undefined) r.tensors = tensorSteps(o.tensors, `${where}.tensors`);

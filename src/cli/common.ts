@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { McError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import type { CompressResult } from '../compress.js';
+import type { QuantizeInput } from '../recipe.js';
 import type { SaveResult } from '../model/save.js';
 import { parseSize } from '../units.js';
 import type { Output } from './output.js';
@@ -45,4 +46,14 @@ export function printWritten(out: Output, r: SaveResult, container?: CompressRes
   out.result(
     `entropy-bound ratio ${container.ratio.toFixed(4)}: tensors coded in ${formatBytes(container.coded)}, order-0 bound of their stored symbols ${formatBytes(container.entropyBound)}`,
   );
+}
+
+/** The codec flags of a command that quantizes (`--quantize`, or its alias `--dtype`, with `--group-size`, `--symmetric` / `--affine`) as a quantize step's input. */
+export function quantizeInputOf(f: { quantize?: string; dtype?: string; groupSize?: string; symmetric?: boolean; affine?: boolean; perChannel?: boolean; include?: string[]; exclude?: string[]; minElements?: string; allowNonfinite?: boolean }): QuantizeInput {
+  if (f.quantize !== undefined && f.dtype !== undefined && f.quantize !== f.dtype) throw new McError('USAGE', `--quantize ${f.quantize} and --dtype ${f.dtype} disagree; --dtype is another name for --quantize, give one`);
+  const dtype = f.quantize ?? f.dtype;
+  if (dtype === undefined) throw new McError('USAGE', "missing --quantize <codec> (for example int8, int4, cluster16; --dtype is another name for it)");
+  if (f.symmetric && f.affine) throw new McError('USAGE', '--symmetric and --affine exclude each other; give one');
+  const symmetric = f.symmetric ? true : f.affine ? false : undefined;
+  return { dtype, perChannel: f.perChannel, groupSize: f.groupSize, symmetric, include: f.include, exclude: f.exclude, minElements: f.minElements, allowNonfinite: f.allowNonfinite };
 }
