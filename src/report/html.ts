@@ -6,6 +6,7 @@
  */
 import { formatBytes } from '../format.js';
 import { barChart } from './html/bars.js';
+import { browserSection } from './html/browser.js';
 import { COLORS, encodingName, secs, servedBytes } from './html/figures.js';
 import { fidelityChart } from './html/scatter.js';
 import { modelTable } from './html/table.js';
@@ -84,6 +85,7 @@ ${budgets}
 <figure>${sizeChart}</figure>
 ${fidelityChart(r)}
 ${transferCharts}
+${browserSection(r)}
 <script type="application/json" id="report-data">${JSON.stringify(r).replace(/</g, '\\u003c')}</script>
 </body></html>
 `;

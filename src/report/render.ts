@@ -2,6 +2,7 @@
 import { formatBytes, table } from '../format.js';
 import type { BudgetResult } from './budgets.js';
 import { encodedSize } from './report.js';
+import { BROWSER_HEADER, browserNotes, browserRows } from './browser/rows.js';
 import type { Metrics, ModelReport, OutputMetrics, Report } from './types.js';
 
 const pts = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(2)}`);
@@ -80,6 +81,8 @@ function worstLines(r: Report): string[] {
 export function renderTable(r: Report): string {
   const { header, body, right } = rows(r);
   const lines = [table(header, body, right), '', dataNote(r), ...r.notes.filter((n) => !n.startsWith('fidelity figures come from')), ...worstLines(r)];
+  const measured = browserRows(r);
+  if (measured) lines.push('', table(BROWSER_HEADER, measured, BROWSER_HEADER.map((_, i) => i > 1)), '', ...browserNotes(r));
   if (r.budgets.length) lines.push('', ...r.budgets.map(budgetLine));
   return lines.join('\n');
 }
@@ -99,6 +102,10 @@ export function renderMarkdown(r: Report): string {
     '',
     `_${dataNote(r)}. Transfer: ${r.networks.map((n) => `${n.name} ${n.kbitPerSecond} kbit/s, ${n.rttMs} ms RTT`).join('; ')}; sizes as sent (${r.encoding}): ${r.models.map((m) => `${m.name} ${formatBytes(encodedSize(m.sizes, r.encoding))}`).join(', ')}._`,
   ];
+  const measured = browserRows(r);
+  if (measured) {
+    lines.push('', '#### Measured in a browser', '', `| ${BROWSER_HEADER.join(' | ')} |`, `| --- | --- | ${BROWSER_HEADER.slice(2).map(() => '---:').join(' | ')} |`, ...measured.map((b) => `| ${b.map(esc).join(' | ')} |`), '', ...browserNotes(r).map((n) => `_${n}._`));
+  }
   if (r.budgets.length) lines.push('', ...r.budgets.map((b) => `- ${b.passed ? '✅' : '❌'} ${budgetLine(b).slice(5)}`));
   return `${lines.join('\n')}\n`;
 }
