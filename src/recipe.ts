@@ -258,7 +258,9 @@ export function tensorSteps(v: unknown, where: string): Record<string, TensorSte
     let quantize: TensorQuantize | null = null;
     if (o.quantize !== undefined && o.quantize !== null) {
       if (typeof o.quantize !== 'object' || Array.isArray(o.quantize)) throw new McError('CONFIG', `${at}.quantize: expected {"dtype": ...} or null`);
-      const { include: _i, exclude: _e, minElements: _m, ...q } = quantizeStep({ ...(o.quantize as QuantizeInput), minElements: 0 });
+      // A written step states unused options as null (no group size, say): read those as absent.
+      const given = Object.fromEntries(Object.entries(o.quantize as Record<string, unknown>).filter(([, x]) => x !== null)) as QuantizeInput;
+      const { include: _i, exclude: _e, minElements: _m, ...q } = quantizeStep({ ...given, minElements: 0 });
       quantize = q;
     }
     out[name] = { sparsity, quantize };

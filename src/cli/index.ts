@@ -13,12 +13,13 @@ import { registerPack } from './pack.js';
 import { registerPrune } from './prune.js';
 import { registerQuantize } from './quantize.js';
 import { registerReport } from './report.js';
+import { registerTune } from './tune.js';
 import { type CliIo, printable } from './output.js';
 
 export type { CliIo } from './output.js';
 
 /** Every command, in the order help lists them. */
-const COMMANDS: RegisterCommand[] = [registerReport, registerInspect, registerQuantize, registerPrune, registerPack, registerCopy];
+const COMMANDS: RegisterCommand[] = [registerReport, registerInspect, registerQuantize, registerPrune, registerPack, registerCopy, registerTune];
 
 /** Run the CLI once; resolves to the exit code. */
 export async function run(io: CliIo): Promise<number> {

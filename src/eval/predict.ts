@@ -26,8 +26,16 @@ export interface Runnable {
   outputs: string[];
   /** Every output of the model for one batch (one tensor per input, in `inputs` order). */
   predict(feed: tf.Tensor[]): Promise<tf.Tensor[]>;
+  /**
+   * Replace the values of one weight (by manifest name) in the loaded model, keeping its
+   * shape and dtype; later predictions use them. Lets a search try many weight sets on one
+   * loaded model instead of rebuilding it for each.
+   */
+  setWeight(name: string, values: Float32Array): void;
   dispose(): void;
 }
+
+const unknownWeight = (name: string): McError => new McError('BAD_VALUE', `the loaded model has no weight named "${name}"`);
 
 const list = (y: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] => (y instanceof tf.Tensor ? [y] : Array.isArray(y) ? y : Object.values(y));
 const bare = (n: string) => n.replace(/:0$/, '');
@@ -83,6 +91,14 @@ async function graphRunnable(artifacts: tf.io.ModelArtifacts): Promise<Runnable>
       }
       return list(await g.executeAsync(map, nodes));
     },
+    setWeight(name, values) {
+      const map = g.weights;
+      const old = map[name]?.[0];
+      if (!old) throw unknownWeight(name);
+      // The executor's weight map is replaced whole: its setter records the ids it keeps alive between runs.
+      (g as unknown as { executor: { weightMap: tf.NamedTensorMap | Record<string, tf.Tensor[]> } }).executor.weightMap = { ...map, [name]: [tf.tensor(values, old.shape, 'float32')] };
+      old.dispose();
+    },
     dispose: () => g.dispose(),
   };
 }
@@ -117,6 +133,14 @@ async function layersRunnable(artifacts: tf.io.ModelArtifacts): Promise<Runnable
     }),
     outputs: m.outputs.map((t) => t.sourceLayer.name),
     predict: async (feed) => list(m.predict(feed.length === 1 ? feed[0] : feed)),
+    setWeight(name, values) {
+      const v = m.weights.find((w) => w.originalName === name);
+      if (!v) throw unknownWeight(name);
+      // The variable takes a reference to the new values, so ours can go.
+      const t = tf.tensor(values, v.shape as number[], 'float32');
+      v.write(t);
+      t.dispose();
+    },
     dispose: () => m.dispose(),
   };
 }

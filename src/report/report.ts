@@ -91,7 +91,7 @@ function refuseFidelityWithoutTopology(budgets: Budget[]): void {
 }
 
 /** The index of the output labels belong to. */
-function labelIndex(names: string[], wanted: string | undefined): number {
+export function labelIndex(names: string[], wanted: string | undefined): number {
   if (wanted === undefined) return 0;
   const k = names.findIndex((n) => n === wanted || n.replace(/:0$/, '') === wanted.replace(/:0$/, ''));
   if (k < 0) throw new McError('USAGE', `--label-output ${wanted}: the model has no such output; its outputs are ${names.map((n) => `"${n}"`).join(', ')}`);
@@ -99,7 +99,7 @@ function labelIndex(names: string[], wanted: string | undefined): number {
 }
 
 /** Fidelity of a candidate's heads against the original's. */
-function fidelity(name: string, base: OutputHead[], heads: OutputHead[], labels: Int32Array | null, labelAt: number): Metrics {
+export function fidelity(name: string, base: OutputHead[], heads: OutputHead[], labels: Int32Array | null, labelAt: number): Metrics {
   const shapes = (hs: OutputHead[]) => hs.map((h) => `[${h.shape.join(', ')}]`).join(' + ');
   if (heads.length !== base.length || heads.some((h, k) => h.shape.join() !== base[k].shape.join())) {
     throw new McError('BAD_VALUE', `${name}: gives outputs of shape ${shapes(heads)} per sample, the original gives ${shapes(base)}`);

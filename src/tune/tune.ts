@@ -1,0 +1,262 @@
+/**
+ * `tune`: the smallest plan (one encoding per tensor) that meets every fidelity budget,
+ * searched on calibration inputs and judged on validation inputs the search never saw.
+ * capture.ts takes the weights and the original's outputs, sensitivity.ts measures each
+ * tensor, search.ts chooses and verifies a plan, and the ordinary pipeline writes it.
+ */
+import { type CompressResult, compressModel } from '../compress.js';
+import { useBackend, type BackendName } from '../eval/backend.js';
+import { type Dataset, readData } from '../eval/data.js';
+import { type Runnable, runnableFromArtifacts } from '../eval/predict.js';
+import { McError } from '../errors.js';
+import { nameFilter } from '../glob.js';
+import { type Model, loadModel } from '../model/load.js';
+import { modelArtifacts } from '../model/tfjs-io.js';
+import { DEFAULT_MIN_ELEMENTS, type Recipe, type TensorStep, recipeFrom } from '../recipe.js';
+import type { Budget } from '../report/budgets.js';
+import { labelIndex } from '../report/report.js';
+import { type NetworkProfile, transferTime } from '../report/transfer.js';
+import { isContainerPath } from '../size.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { type Reference, type Target, captureReference, captureTargets } from './capture.js';
+import { PlanEvaluator } from './evaluate.js';
+import { RECIPE_FORMAT, RECIPE_VERSION, type RecipeFile, weightsFingerprint } from './recipe-file.js';
+import { type Figures, type TriedPlan, figuresOf, frontier, meets, searchPlans } from './search.js';
+import { type Sensitivity, measureSensitivity } from './sensitivity.js';
+import { splitData } from './split.js';
+
+/** What tune minimizes. */
+export type Objective = { kind: 'size' } | { kind: 'transfer'; network: NetworkProfile };
+
+/** Options of tuneModel. */
+export interface TuneOptions {
+  model: string;
+  /** Calibration data (all of it, or 3 of every 4 samples when `validation` is absent). */
+  data: string;
+  validation?: string;
+  labelsFile?: string;
+  /** Labels of `validation` when it is a .npy / .npz. */
+  validationLabelsFile?: string;
+  noLabels?: boolean;
+  labelOutput?: string;
+  budgets: Budget[];
+  objective?: Objective;
+  /** Output path: a .mcz file (any encoding), or a folder (stock encodings only). Absent: search only, write nothing. */
+  output?: string;
+  force?: boolean;
+  /** Share of each budget's allowed damage kept in reserve on the calibration inputs (default 0.1). */
+  margin?: number;
+  sparsities?: readonly number[];
+  minElements?: number;
+  include?: string[];
+  exclude?: string[];
+  backend?: BackendName;
+  onProgress?: (phase: 'sensitivity' | 'search', done: number, total: number, what: string) => void;
+}
+
+/** One tensor of the chosen plan. */
+export interface PlanRow {
+  name: string;
+  shape: number[];
+  choice: string;
+  step: TensorStep | null;
+  keepBytes: number;
+  bytes: number;
+  /** The probe's worst cosine (how sensitive it is). */
+  probeCosine: number;
+}
+
+/** What tune found (and wrote). */
+export interface TuneResult {
+  ok: boolean;
+  /** Why not, when !ok. */
+  reason: string | null;
+  objective: string;
+  budgets: { kind: string; limit: number }[];
+  margin: number;
+  calibration: { source: string; samples: number; figures: Figures | null };
+  validation: { source: string; samples: number; figures: Figures | null; failed: string[] };
+  plan: PlanRow[];
+  /** Estimated bytes of the chosen plan's tensors, and of keeping them all. */
+  estimate: { bytes: number; keepBytes: number } | null;
+  /** Plans the search ran, smallest first. */
+  tried: { bytes: number; figures: Figures; ok: boolean; failed: string[] }[];
+  frontier: number;
+  runs: { sensitivity: number; search: number; validation: number };
+  ms: { sensitivity: number; search: number; total: number };
+  recipe: RecipeFile | null;
+  written: CompressResult | null;
+}
+
+/** Estimated load time of a plan's bytes on a network (one container, or the stock files), for the transfer objective. */
+function objectiveOf(o: Objective, bytes: number, container: boolean): number {
+  if (o.kind === 'size') return bytes;
+  return container ? transferTime({ container: bytes }, o.network) : transferTime({ json: 0, weights: [bytes] }, o.network);
+}
+
+/** Tune a model: sensitivity, search, validation, and (with `output`) the written model and its recipe. */
+export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
+  const t0 = performance.now();
+  if (!o.budgets.length) throw new McError('USAGE', 'tune needs at least one budget: --max-accuracy-drop, --min-agreement, --min-cosine or --min-sqnr');
+  for (const b of o.budgets) meets({ cosineMin: 1, sqnrDb: null, agreement: 1, accuracyDrop: 0 }, [b]); // refuses non-fidelity budgets up front
+  const container = o.output === undefined || isContainerPath(o.output);
+  const objective = o.objective ?? { kind: 'size' };
+  const margin = o.margin ?? 0.1;
+  if (!(margin >= 0 && margin < 1)) throw new McError('USAGE', `--margin: expected a share in [0, 1), found ${margin}`);
+  const split = await readSplit(o);
+  const needsLabels = o.budgets.some((b) => b.kind === 'maxAccuracyDrop');
+  for (const d of [split.calibration, split.validation]) {
+    if (needsLabels && !d.labels) throw new McError('USAGE', `--max-accuracy-drop needs labels, and ${d.source} has none (give --labels, or a CSV with a label column)`);
+  }
+  const session = await openSession(o, split.calibration);
+  try {
+    const { model, targets, ev, reference: cal } = session;
+    const val = await captureReference(session.runnable, split.validation);
+    const ts = performance.now();
+    const sens: Sensitivity = await measureSensitivity(model, targets, ev, cal, {
+      sparsities: o.sparsities,
+      stockOnly: !container,
+      onProgress: (d, n, what) => o.onProgress?.('sensitivity', d, n, what),
+    });
+    const msSens = performance.now() - ts;
+    const plans = frontier(sens);
+    // Order by the objective (bytes for size; load time for transfer, monotone in bytes for one file).
+    plans.sort((a, b) => objectiveOf(objective, a.bytes, container) - objectiveOf(objective, b.bytes, container));
+    const tq = performance.now();
+    let steps = 0;
+    const searched = await searchPlans(plans, ev, cal, o.budgets, { margin, onStep: () => o.onProgress?.('search', ++steps, Math.ceil(Math.log2(plans.length + 1)) + 3, 'plans') });
+    const msSearch = performance.now() - tq;
+    const best = searched.best;
+    const keepBytes = sens.tensors.reduce((a, t) => a + t.keepBytes, 0);
+    const result: TuneResult = {
+      ok: false,
+      reason: null,
+      objective: objective.kind === 'size' ? 'size' : `transfer@${objective.network.name}`,
+      budgets: o.budgets.map((b) => ({ kind: b.kind, limit: b.limit })),
+      margin,
+      calibration: { source: split.calibration.source, samples: split.calibration.samples, figures: best?.figures ?? null },
+      validation: { source: split.validation.source, samples: split.validation.samples, figures: null, failed: [] },
+      plan: best ? planRows(sens, best) : [],
+      estimate: best ? { bytes: best.bytes, keepBytes } : null,
+      tried: [...searched.tried].sort((a, b) => a.bytes - b.bytes).map((t) => ({ bytes: t.bytes, figures: t.figures, ok: t.ok, failed: t.failed })),
+      frontier: searched.frontier,
+      runs: { sensitivity: sens.runs, search: searched.tried.length, validation: 0 },
+      ms: { sensitivity: msSens, search: msSearch, total: 0 },
+      recipe: null,
+      written: null,
+    };
+    if (!best) {
+      result.reason = 'no plan meets the budgets on the calibration inputs, not even keeping every tensor as it is';
+      return finish(result, t0);
+    }
+    const v = await ev.evaluate(best.plan, val);
+    result.runs.validation = 1;
+    result.validation.figures = figuresOf(v);
+    const mv = meets(result.validation.figures, o.budgets, 0);
+    result.validation.failed = mv.failed;
+    if (!mv.ok) {
+      result.reason = `the plan meets the budgets on the calibration inputs but not on the validation inputs (${mv.failed.join(', ')}): give more calibration samples, or a larger --margin`;
+      return finish(result, t0);
+    }
+    result.ok = true;
+    // Through the recipe validator, as `compress --recipe` reads it back: the same object (key order included), so the same bytes.
+  const recipe: Recipe = recipeFrom(JSON.parse(JSON.stringify({ tensors: Object.fromEntries(best.plan) })), 'tune');
+    result.recipe = {
+      format: RECIPE_FORMAT,
+      version: RECIPE_VERSION,
+      model: { file: model.file.split(/[\\/]/).pop() as string, weightsSha256: await weightsFingerprint(model) },
+      recipe,
+      tuned: { budgets: result.budgets, objective: result.objective, margin, calibration: result.calibration, validation: result.validation },
+    };
+    if (o.output) result.written = await compressModel(o.model, o.output, recipe, { force: o.force, command: 'compress' });
+    return finish(result, t0);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Options that say what model and data a session works on. */
+export interface SessionOptions {
+  model: string;
+  labelOutput?: string;
+  minElements?: number;
+  include?: string[];
+  exclude?: string[];
+  backend?: BackendName;
+}
+
+/** A loaded model, its targets and the original's outputs on the search inputs: what sensitivity and tune share. */
+export interface Session {
+  model: Model;
+  runnable: Runnable;
+  targets: Target[];
+  reference: Reference;
+  ev: PlanEvaluator;
+  close(): Promise<void>;
+}
+
+/** Load the model into tfjs, capture its targets and its outputs on `data`. */
+export async function openSession(o: SessionOptions, data: Dataset): Promise<Session> {
+  await useBackend(o.backend ?? 'wasm');
+  const model = await loadModel(o.model);
+  let runnable: Runnable | undefined;
+  const close = async () => {
+    runnable?.dispose();
+    await model.close();
+    tf.disposeVariables();
+  };
+  try {
+    if (model.format === 'weights-only') throw new McError('USAGE', `${model.file}: a weights-only manifest has no topology to run; sensitivity and tune need a model`);
+    runnable = await runnableFromArtifacts(await modelArtifacts(model), model.format, model.file);
+    const min = o.minElements ?? DEFAULT_MIN_ELEMENTS;
+    const targets = await captureTargets(model, { minElements: min, include: nameFilter(o.include, o.exclude) });
+    if (!targets.length) throw new McError('USAGE', `${model.file}: no float32 tensor with at least ${min} elements: nothing to measure (lower --min-elements)`);
+    const reference = await captureReference(runnable, data);
+    const labelAt = labelIndex(reference.outputs.map((h) => h.name), o.labelOutput);
+    return { model, runnable, targets, reference, ev: new PlanEvaluator(model, runnable, targets, labelAt), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Calibration and validation data: two files, or the documented split of one. */
+async function readSplit(o: TuneOptions): Promise<{ calibration: Dataset; validation: Dataset }> {
+  const all = await readData(o.data, { labels: !o.noLabels, labelsFile: o.labelsFile });
+  if (!o.validation) return splitData(all);
+  return { calibration: all, validation: await readData(o.validation, { labels: !o.noLabels, labelsFile: o.validationLabelsFile }) };
+}
+
+/** Options of sensitivityOf. */
+export interface SensitivityRunOptions extends SessionOptions {
+  data: string;
+  labelsFile?: string;
+  noLabels?: boolean;
+  sparsities?: readonly number[];
+  full?: boolean;
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+/** `sensitivity`: every target's candidates and their damage on `data`. */
+export async function sensitivityOf(o: SensitivityRunOptions): Promise<Sensitivity & { data: { source: string; samples: number }; ms: number }> {
+  const t0 = performance.now();
+  const data = await readData(o.data, { labels: !o.noLabels, labelsFile: o.labelsFile });
+  const s = await openSession(o, data);
+  try {
+    const r = await measureSensitivity(s.model, s.targets, s.ev, s.reference, { sparsities: o.sparsities, full: o.full, onProgress: o.onProgress });
+    return { ...r, data: { source: data.source, samples: data.samples }, ms: performance.now() - t0 };
+  } finally {
+    await s.close();
+  }
+}
+
+function finish(r: TuneResult, t0: number): TuneResult {
+  r.ms.total = performance.now() - t0;
+  return r;
+}
+
+function planRows(s: Sensitivity, best: TriedPlan): PlanRow[] {
+  return s.tensors
+    .map((t, k) => ({ name: t.name, shape: t.shape, choice: best.choice[k].label, step: best.plan.get(t.name) ?? null, keepBytes: t.keepBytes, bytes: best.choice[k].bytes, probeCosine: t.probe.cosineMin }))
+    .sort((a, b) => b.keepBytes - a.keepBytes);
+}
