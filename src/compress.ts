@@ -12,6 +12,7 @@ import { type ParallelOptions, TaskPool, orderedMap, workersFor } from './parall
 import type { StockResult } from './parallel/tasks.js';
 import { type TensorJob, type TensorOutcome, planGlobal, planJobs, produceOn, produceTensor, stockByteLength, toDecoded } from './pipeline.js';
 import type { Recipe } from './recipe.js';
+import { containerOnlyReason } from './passes/registry.js';
 import { VERSION } from './version.js';
 
 /** Options of compressModel (`workers`, `memoryBudget`, `workerScript`: see ParallelOptions). */
@@ -86,6 +87,7 @@ async function compressToContainer(input: string, output: string, recipe: Recipe
       }
     }
     const stats = await writeMczSections(output, model.json, sections(), {
+      lowBit: jobs.some((j) => usesLowBit(j, recipe)),
       force: opts.force,
       inputs: [model.dir],
       version: VERSION,
@@ -101,6 +103,12 @@ async function compressToContainer(input: string, output: string, recipe: Recipe
     await pool.close();
     await model.close();
   }
+}
+
+/** True when a job's tensor will be intN or cluster encoded (which needs .mcz format version 3). */
+function usesLowBit(job: TensorJob, recipe: Recipe): boolean {
+  const q = job.step ? job.step.quantize : recipe.quantize;
+  return Boolean(q) && !job.keepGrid && job.quantizer === q?.dtype && containerOnlyReason(q) !== null;
 }
 
 /** Stored bytes of every tensor of a model. */

@@ -21,7 +21,7 @@ import { crc32 } from './crc32.js';
 export interface McZFile {
   /** The file's path (as used in errors). */
   source: string;
-  /** Format version of the file: 1, or 2 for a weights-only model. */
+  /** Format version of the file: 1, 2 for a weights-only model, 3 with intN or cluster sections. */
   version: number;
   /** `weights-only`: no topology; `modelJson` is then WeightsOnlyFields. */
   format: ModelFormat;
@@ -86,7 +86,7 @@ export async function openMcz(file: string): Promise<McZFile> {
     for (const [i, entry] of section.entries.entries()) {
       const loc = table.tensors[i];
       const bytes = await readSection(handle, loc, file);
-      const r = parseSection(bytes, 0, loc, entry, i, budget, file, loc.offset);
+      const r = parseSection(bytes, 0, loc, entry, i, budget, file, loc.offset, version);
       parsed.push(r.parsed);
       tensors.push(r.info);
     }

@@ -1,5 +1,5 @@
 /**
- * The framing of a .mcz file (format versions 1 and 2; docs/format.md is the specification):
+ * The framing of a .mcz file (format versions 1 to 3; docs/format.md is the specification):
  *
  *   header (16) | tensor sections | model section | zero padding | table | footer (24)
  *
@@ -8,6 +8,9 @@
  * locates and checksums each section. All integers are little-endian. Browser-safe.
  */
 import { McError } from '../errors.js';
+import { decodeTable, toFloat16Bits } from '../model/float16.js';
+import { clusterChannels, groupLayout } from '../passes/codes.js';
+import type { ClusterCodebook, IntNGrid } from '../passes/types.js';
 import { decodeBody, readBody, writeBody } from './body.js';
 import { ByteReader, type ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
@@ -17,16 +20,19 @@ export const MAGIC = Uint8Array.of(0x89, 0x4d, 0x43, 0x5a, 0x0d, 0x0a, 0x1a, 0x0
 /** Last 8 bytes of every .mcz file: a truncated file lacks them. */
 export const END_MAGIC = Uint8Array.of(0x89, 0x45, 0x4e, 0x44, 0x0d, 0x0a, 0x1a, 0x0a);
 /** The newest format version this code reads and writes. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
+/** The first version with intN and cluster sections. */
+export const LOW_BIT_VERSION = 3;
 
 /**
  * The version a file is written in: the oldest whose readers read it whole. Version 2 is
- * version 1 plus the weights-only model section (docs/format.md), so a model with a
- * topology is still written as version 1, which every reader reads, and a reader of
- * version 1 refuses a weights-only file with "upgrade" instead of a puzzling error.
+ * version 1 plus the weights-only model section, version 3 adds the intN and cluster
+ * section kinds (docs/format.md), so a model with a topology and without those is still
+ * written as version 1, which every reader reads, and an older reader refuses a newer
+ * file with "upgrade" instead of a puzzling error. `lowBit`: some section is intN or cluster.
  */
-export function versionFor(format: string | undefined): number {
-  return format === 'weights-only' ? 2 : 1;
+export function versionFor(format: string | undefined, lowBit = false): number {
+  return lowBit ? LOW_BIT_VERSION : format === 'weights-only' ? 2 : 1;
 }
 /** Bytes of the header: magic, u32 version, u32 flags (0). */
 export const HEADER_BYTES = 16;
@@ -200,28 +206,83 @@ export function readFramingFrom(
   return { table: { tensors, model, padding }, model: modelBytes, version };
 }
 
-/** Section kinds (the first byte of a tensor section). */
-export const KIND = { stored: 0, int8: 1 } as const;
+/** Section kinds (the first byte of a tensor section); intn and cluster from version 3. */
+export const KIND = { stored: 0, int8: 1, intn: 2, cluster: 3 } as const;
 
-/** The head of a tensor section: the stored form as in a stock manifest, or int8 with its scales. */
-export type SectionHead = { kind: 'stored' } | { kind: 'int8'; axis: number | null; scales: Float32Array };
+/** The head of a tensor section: the stored form as in a stock manifest, int8 with its scales, intN with its grid, or clusters with their centroids. */
+export type SectionHead =
+  | { kind: 'stored' }
+  | { kind: 'int8'; axis: number | null; scales: Float32Array }
+  | ({ kind: 'intn' } & IntNGrid)
+  | ({ kind: 'cluster' } & ClusterCodebook);
 
+/** float16 values (held as float32) as a body of their bits. */
+function writeFloat16Body(w: ByteWriter, v: Float32Array): void {
+  const bits = new Uint16Array(v.length);
+  for (let i = 0; i < v.length; i++) bits[i] = toFloat16Bits(v[i]);
+  writeBody(w, { bytes: new Uint8Array(bits.buffer), count: v.length, width: 2, strings: false });
+}
+
+/** A body of `n` float16 bit patterns, as float32 values; `ok` checks each pattern (else `what` i is refused). */
+function readFloat16Body(r: ByteReader, n: number, what: string, ok: (h: number) => boolean): Float32Array {
+  const raw = decodeBody(readBody(r, n, 2, false, 0, null), r.bytes, `${r.where} ${what}s`);
+  const bits = new Uint16Array(raw.buffer, 0, n);
+  const t = decodeTable();
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!ok(bits[i])) throw r.bad(`${what} ${i} is ${t[bits[i]]}, expected a finite${what === 'scale' ? ' positive' : ''} float16`);
+    out[i] = t[bits[i]];
+  }
+  return out;
+}
 /**
  * Write a section head: u8 kind; int8: varint (axis + 1, 0 per tensor), then the float32
  * scales as a body of their own (byte planes compress the shared exponent bytes).
  */
 export function writeHead(w: ByteWriter, h: SectionHead): void {
   if (h.kind === 'stored') return w.u8(KIND.stored);
+  if (h.kind === 'intn') {
+    // u8 bits, u8 flags (bit 0: symmetric), axis + 1, group size, float16 scales, affine: zero codes.
+    w.u8(KIND.intn);
+    w.u8(h.bits);
+    w.u8(h.symmetric ? 1 : 0);
+    w.varint(h.axis === null ? 0 : h.axis + 1);
+    w.varint(h.groupSize);
+    writeFloat16Body(w, h.scales);
+    if (h.zeros) writeBody(w, { bytes: h.zeros, count: h.zeros.length, width: 1, strings: false });
+    return;
+  }
+  if (h.kind === 'cluster') {
+    w.u8(KIND.cluster);
+    w.varint(h.k);
+    w.varint(h.axis === null ? 0 : h.axis + 1);
+    return writeFloat16Body(w, h.centroids);
+  }
   w.u8(KIND.int8);
   w.varint(h.axis === null ? 0 : h.axis + 1);
   const s = h.scales;
   writeBody(w, { bytes: new Uint8Array(s.buffer, s.byteOffset, s.byteLength), count: s.length, width: 4, strings: false });
 }
 
-/** Read a section head for a tensor of `shape` (whose size the caller checked); scales must be finite and positive. */
-export function readHead(r: ByteReader, shape: readonly number[]): SectionHead {
+/**
+ * Read a section head for a tensor of `shape` (whose size the caller checked) in a file of
+ * format `version`; scales must be finite and positive. `charge(bytes)` is told what the
+ * intN and cluster heads will allocate before they allocate it (the budget).
+ */
+export function readHead(r: ByteReader, shape: readonly number[], version = FORMAT_VERSION, charge: (bytes: number) => void = () => {}): SectionHead {
   const kind = r.u8('section kind');
   if (kind === KIND.stored) return { kind: 'stored' };
+  if ((kind === KIND.intn || kind === KIND.cluster) && version < LOW_BIT_VERSION) throw r.bad(`section kind ${kind} needs format version ${LOW_BIT_VERSION}, the header says ${version} (corrupt header)`);
+  if (kind === KIND.intn) return readIntNHead(r, shape, charge);
+  if (kind === KIND.cluster) {
+    const k = r.varint('cluster count');
+    if (k < 1 || k > 256) throw r.bad(`${k} clusters, expected 1 to 256`);
+    const code = r.count('cluster axis', shape.length);
+    const axis = code === 0 ? null : code - 1;
+    const n = clusterChannels(shape, axis).dim * k;
+    charge(6 * n);
+    return { kind: 'cluster', k, axis, centroids: readFloat16Body(r, n, 'centroid', (h) => (h & 0x7c00) !== 0x7c00) };
+  }
   if (kind !== KIND.int8) throw r.bad(`unknown section kind ${kind}`);
   const code = r.count('int8 axis', shape.length);
   const axis = code === 0 ? null : code - 1;
@@ -232,4 +293,28 @@ export function readHead(r: ByteReader, shape: readonly number[]): SectionHead {
     if (!(scales[i] > 0 && scales[i] < Infinity)) throw r.bad(`int8 scale ${i} is ${scales[i]}, expected a finite positive number`);
   }
   return { kind: 'int8', axis, scales };
+}
+
+/** The rest of an intN head (after its kind byte): bits, flags, axis, group size, scales, zero codes. */
+function readIntNHead(r: ByteReader, shape: readonly number[], charge: (bytes: number) => void): SectionHead {
+  const bits = r.u8('bits');
+  if (bits < 2 || bits > 8) throw r.bad(`int${bits} codes, expected 2 to 8 bits`);
+  const flags = r.u8('intN flags');
+  if (flags > 1) throw r.bad(`intN flags ${flags} are not defined`);
+  const code = r.count('intN axis', shape.length);
+  const axis = code === 0 ? null : code - 1;
+  const full = groupLayout(shape, axis, Infinity);
+  const groupSize = r.varint('group size');
+  if (groupSize < 1 || groupSize > Math.max(1, full.length)) throw r.bad(`group size ${groupSize}, expected 1 to ${Math.max(1, full.length)} (the channel's length)`);
+  const l = groupLayout(shape, axis, groupSize);
+  const n = l.dim * l.groups;
+  const symmetric = flags === 1;
+  charge(7 * n);
+  const scales = readFloat16Body(r, n, 'scale', (h) => h !== 0 && h < 0x7c00);
+  let zeros: Uint8Array | null = null;
+  if (!symmetric) {
+    zeros = decodeBody(readBody(r, n, 1, false, 0, null), r.bytes, `${r.where} zero codes`);
+    for (let g = 0; g < n; g++) if (zeros[g] >= 1 << bits) throw r.bad(`zero code ${g} is ${zeros[g]}, outside the int${bits} range 0..${(1 << bits) - 1}`);
+  }
+  return { kind: 'intn', bits, symmetric, axis, groupSize, scales, zeros };
 }

@@ -41,7 +41,8 @@ export function validateModelSection(model: unknown, entries: unknown, where: st
   checkJsonDepth(model, where);
   checkJsonDepth(entries, where);
   const weightsOnly = model.format === 'weights-only';
-  if (version !== undefined && versionFor(model.format as string | undefined) !== version) {
+  // Version 3 (intN and cluster sections) holds either form.
+  if (version !== undefined && version < 3 && versionFor(model.format as string | undefined) !== version) {
     const form = weightsOnly ? 'a weights-only model' : 'a model with a topology';
     throw new McError('BAD_MANIFEST', `${where}: ${form} in a format version ${version} file, which holds ${version === 2 ? 'only weights-only models' : 'no weights-only model'} (corrupt header)`);
   }

@@ -7,6 +7,8 @@
 import { McError } from '../errors.js';
 import { DTYPE_BYTES, QUANT_BYTES, STRING_LENGTH_BYTES, elementCount, fixedByteLength, isDType, isQuantDType } from '../model/dtypes.js';
 import type { ManifestEntry } from '../model/manifest.js';
+import { decodeTable, toFloat16Bits } from '../model/float16.js';
+import { clusterChannels, codecName, decodeIntN, groupLayout } from '../passes/codes.js';
 import type { Encoded } from '../passes/types.js';
 import type { BodyInput } from './body.js';
 import type { SectionHead } from './format.js';
@@ -38,6 +40,8 @@ const u8 = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOf
 /** The stored encoding of an entry and head, in words (as `inspect` and the summaries name them). */
 export function encodingName(entry: ManifestEntry, head: SectionHead): string {
   if (head.kind === 'int8') return head.axis === null ? 'int8' : `int8 per channel (axis ${head.axis})`;
+  if (head.kind === 'intn') return codecName(head, head.groupSize >= groupLayout(entry.shape, head.axis, Infinity).length);
+  if (head.kind === 'cluster') return codecName(head);
   const q = entry.quantization;
   return q ? (q.dtype === 'float16' ? 'float16' : `${q.dtype} affine`) : entry.dtype;
 }
@@ -126,7 +130,57 @@ function prepareEncoded(e: ManifestEntry, enc: Encoded, count: number, at: strin
       head = { kind: 'int8', axis: k.axis, scales: k.scales };
       break;
     }
+    case 'intn':
+    case 'cluster': {
+      want(s instanceof Uint8Array, 'Uint8Array');
+      // Nothing to decode: an empty tensor is stored as an empty float32 one, readable by every version.
+      if (count === 0) return { entry, head, body: { bytes: new Uint8Array(0), count, width: 4, strings: false }, encoding: 'float32', decodedBytes: 0 };
+      head = k.kind === 'intn' ? checkIntN(k, e.shape, at) : checkClusters(k, e.shape, at);
+      break;
+    }
   }
   const body = { bytes: u8(s), count, width: s.BYTES_PER_ELEMENT, strings: false, channels: head.kind === 'int8' ? channelsOf(e.shape, head.axis, head.scales) : undefined };
+  if (head.kind === 'intn' || head.kind === 'cluster') checkCodes(head, e.shape, s as Uint8Array, at);
   return { entry, head, body, encoding: encodingName(entry, head), decodedBytes: 4 * count };
+}
+
+/** True when x is a finite float16 value (held as float32). */
+const isFloat16 = (x: number): boolean => Number.isFinite(x) && decodeTable()[toFloat16Bits(x)] === x;
+
+/** An intN encoding as a section head, checked as the reader will check it. */
+function checkIntN(k: Extract<Encoded['encoding'], { kind: 'intn' }>, shape: readonly number[], at: string): SectionHead {
+  const rank = shape.length;
+  if (!(Number.isInteger(k.bits) && k.bits >= 2 && k.bits <= 8)) throw new McError('USAGE', `${at}: intN encoding with ${k.bits} bits, expected 2..8`);
+  if (k.axis !== null && !(Number.isInteger(k.axis) && k.axis >= 0 && k.axis < rank)) throw new McError('USAGE', `${at}: intN axis ${k.axis} is outside [0, ${rank})`);
+  const l = groupLayout(shape, k.axis, k.groupSize);
+  if (!(Number.isInteger(k.groupSize) && k.groupSize === l.groupSize)) throw new McError('USAGE', `${at}: intN group size ${k.groupSize}, expected a whole number in [1, ${l.length}]`);
+  const n = l.dim * l.groups;
+  if (k.scales.length !== n) throw new McError('SIZE_MISMATCH', `${at}: int${k.bits} in groups of ${k.groupSize} needs ${n} scales, found ${k.scales.length}`);
+  for (const v of k.scales) if (!(v > 0 && isFloat16(v))) throw new McError('BAD_VALUE', `${at}: intN scales must be positive float16 values, found ${v}`);
+  if (k.symmetric !== (k.zeros === null) || (k.zeros && k.zeros.length !== n)) throw new McError('USAGE', `${at}: ${k.symmetric ? 'a symmetric grid has no zero codes' : `an affine grid needs ${n} zero codes`}`);
+  if (k.zeros) for (const z of k.zeros) if (z >= 1 << k.bits) throw new McError('BAD_VALUE', `${at}: zero code ${z} is outside the int${k.bits} range`);
+  return { kind: 'intn', bits: k.bits, symmetric: k.symmetric, axis: k.axis, groupSize: k.groupSize, scales: k.scales, zeros: k.zeros };
+}
+
+/** A cluster encoding as a section head, checked as the reader will check it. */
+function checkClusters(k: Extract<Encoded['encoding'], { kind: 'cluster' }>, shape: readonly number[], at: string): SectionHead {
+  const rank = shape.length;
+  if (!(Number.isInteger(k.k) && k.k >= 1 && k.k <= 256)) throw new McError('USAGE', `${at}: ${k.k} clusters, expected 1..256`);
+  if (k.axis !== null && !(Number.isInteger(k.axis) && k.axis >= 0 && k.axis < rank)) throw new McError('USAGE', `${at}: cluster axis ${k.axis} is outside [0, ${rank})`);
+  const n = clusterChannels(shape, k.axis).dim * k.k;
+  if (k.centroids.length !== n) throw new McError('SIZE_MISMATCH', `${at}: ${k.k} clusters per set need ${n} centroids, found ${k.centroids.length}`);
+  for (const v of k.centroids) if (!isFloat16(v)) throw new McError('BAD_VALUE', `${at}: centroids must be finite float16 values, found ${v}`);
+  return { kind: 'cluster', k: k.k, axis: k.axis, centroids: k.centroids };
+}
+
+/** Every code inside the grid's range (the reader refuses others as corrupt, so nothing is written that it would). */
+function checkCodes(h: SectionHead, shape: readonly number[], s: Uint8Array, at: string): void {
+  if (h.kind === 'cluster') {
+    for (let i = 0; i < s.length; i++) if (s[i] >= h.k) throw new McError('BAD_VALUE', `${at}: element ${i} has cluster index ${s[i]}, expected < ${h.k}`);
+    return;
+  }
+  if (h.kind !== 'intn') return;
+  const out = new Float32Array(s.length);
+  const bad = decodeIntN(s, groupLayout(shape, h.axis, h.groupSize), h.bits, h.scales, h.zeros, out);
+  if (bad >= 0) throw new McError('BAD_VALUE', `${at}: element ${bad} has code byte ${s[bad]}, outside the int${h.bits} range of its group`);
 }

@@ -12,10 +12,11 @@ import type { ManifestEntry, ModelFormat } from '../model/manifest.js';
 import { type BodyRef, decodeBody, readBody } from './body.js';
 import { ByteReader } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { BUDGET_FLOOR, BUDGET_RATIO, KIND, type SectionHead, type SectionLoc, inMemory, readFramingFrom, readHead } from './format.js';
+import { BUDGET_FLOOR, BUDGET_RATIO, FORMAT_VERSION, KIND, type SectionHead, type SectionLoc, inMemory, readFramingFrom, readHead } from './format.js';
 import { type McZModelJson, decodeModelSection } from './model-section.js';
 import { channelsOf, encodingName, storedWidth } from './prepare.js';
 import { flipSignBits, int8Decode } from '../passes/int8.js';
+import { clusterChannels, decodeClusters, decodeIntN, groupLayout } from '../passes/codes.js';
 
 /** int8 values as the pass decodes them (see int8Decode). */
 export const int8Values = int8Decode;
@@ -45,7 +46,7 @@ export interface McZTensorInfo {
 export interface StoredTensor {
   entry: ManifestEntry;
   bytes: Uint8Array;
-  /** True when the stock manifest could not hold the encoding (per-channel int8) and it was decoded to float32. */
+  /** True when the stock manifest could not hold the encoding (per-channel int8, intN, clusters) and it was decoded to float32. */
   widened: boolean;
 }
 
@@ -53,7 +54,7 @@ export interface StoredTensor {
 export interface McZModel {
   /** The name used in errors (file path or URL). */
   source: string;
-  /** Format version of the file: 1, or 2 for a weights-only model. */
+  /** Format version of the file: 1, 2 for a weights-only model, 3 with intN or cluster sections. */
   version: number;
   /** `weights-only`: no topology, so no tfjs model; `modelJson` is then WeightsOnlyFields. */
   format: ModelFormat;
@@ -62,7 +63,7 @@ export interface McZModel {
   tensors: McZTensorInfo[];
   /** Decoded values of tensor i, exactly as stock tfjs decodes the equivalent stock entry. */
   decodeTensor(i: number): TensorValues;
-  /** Tensor i as a stock manifest entry and stored bytes (per-channel int8 widened to float32). */
+  /** Tensor i as a stock manifest entry and stored bytes (per-channel int8, intN and clusters widened to float32). */
   storedEntry(i: number): StoredTensor;
   /** Tensor i as a loader hands it to tfjs: an entry without quantization and its decoded bytes. */
   decodedEntry(i: number): { entry: ManifestEntry; bytes: Uint8Array };
@@ -96,7 +97,7 @@ const sectionWhere = (source: string, entry: ManifestEntry, i: number): string =
  * Check a tensor section's checksum, then parse its head and body headers from
  * `bytes[start, start + loc.length)`, charging `budget` (before anything is sized by the
  * shape) and checking every length against the bytes present. `base`: where bytes[0]
- * lies in the file (messages give file offsets).
+ * lies in the file (messages give file offsets); `version`: the file's format version.
  */
 export function parseSection(
   bytes: Uint8Array,
@@ -107,6 +108,7 @@ export function parseSection(
   budget: Budget,
   source: string,
   base = 0,
+  version = FORMAT_VERSION,
 ): { parsed: ParsedSection; info: McZTensorInfo } {
   const where = sectionWhere(source, entry, i);
   if (crc32(bytes, start, start + loc.length) !== loc.crc) throw new McError('BAD_MANIFEST', `${where}: checksum mismatch (corrupt file)`);
@@ -124,15 +126,18 @@ export function parseSection(
     budget.left -= 4 * largest;
     if (budget.left < 0) throw overBudget(source, budget.fileSize);
   }
-  const head = readHead(r, entry.shape);
-  if (head.kind === 'int8' && (entry.dtype !== 'float32' || entry.quantization)) throw r.bad('int8 needs a float32 entry without quantization');
-  const width = head.kind === 'int8' ? 1 : storedWidth(entry);
+  const head = readHead(r, entry.shape, version, (n) => {
+    budget.left -= n;
+    if (budget.left < 0) throw overBudget(source, budget.fileSize);
+  });
+  if (head.kind !== 'stored' && (entry.dtype !== 'float32' || entry.quantization)) throw r.bad(`${head.kind} needs a float32 entry without quantization`);
+  const width = head.kind === 'stored' ? storedWidth(entry) : 1;
   const body = readBody(r, count, width, strings, budget.left, head.kind === 'int8' ? channelsOf(entry.shape, head.axis, head.scales) : null);
   if (r.left !== 0) throw new McError('SIZE_MISMATCH', `${where}: ${r.left} bytes left over after the body (corrupt file)`);
   const decodedBytes = strings ? body.byteLength : fixedBytes;
   if (strings) budget.left -= decodedBytes;
-  const perChannel = head.kind === 'int8' && head.axis !== null;
-  const storedBytes = perChannel ? 4 * count : body.byteLength;
+  const widened = head.kind === 'intn' || head.kind === 'cluster' || (head.kind === 'int8' && head.axis !== null);
+  const storedBytes = widened ? 4 * count : body.byteLength;
   const info = { name: entry.name, shape: entry.shape, dtype: entry.dtype, encoding: encodingName(entry, head), sparse: body.sparse !== null, count, bytes: loc.length, storedBytes, decodedBytes };
   return { parsed: { entry, head, body }, info };
 }
@@ -140,8 +145,18 @@ export function parseSection(
 /** Decoded values of a parsed section whose stream positions refer to `bytes`. */
 export function decodeSection(p: ParsedSection, bytes: Uint8Array, where: string): TensorValues {
   const stored = decodeBody(p.body, bytes, where);
-  if (p.head.kind === 'stored') return decodeEntry(p.entry, stored);
-  return int8Values(new Int8Array(stored.buffer, stored.byteOffset, stored.length), p.entry.shape, p.head.axis, p.head.scales);
+  const h = p.head;
+  if (h.kind === 'stored') return decodeEntry(p.entry, stored);
+  if (h.kind === 'int8') return int8Values(new Int8Array(stored.buffer, stored.byteOffset, stored.length), p.entry.shape, h.axis, h.scales);
+  const out = new Float32Array(stored.length);
+  let bad: number;
+  if (h.kind === 'intn') bad = decodeIntN(stored, groupLayout(p.entry.shape, h.axis, h.groupSize), h.bits, h.scales, h.zeros, out);
+  else {
+    const { dim, inner } = clusterChannels(p.entry.shape, h.axis);
+    bad = decodeClusters(stored, dim, inner, h.k, h.centroids, out);
+  }
+  if (bad >= 0) throw new McError('BAD_MANIFEST', `${where}: element ${bad} holds code ${stored[bad]}, outside the ${h.kind === 'intn' ? `int${h.bits} range` : `${h.k} clusters`} (corrupt file)`);
+  return out;
 }
 
 /** Stored bytes of a section, string tensors checked to hold exactly their count of strings (so neither tfjs nor unpack gets more or fewer). */
@@ -154,7 +169,7 @@ function storedStrings(p: ParsedSection, b: Uint8Array, where: string): Uint8Arr
 export function storedSection(p: ParsedSection, bytes: Uint8Array, where: string): StoredTensor {
   const h = p.head;
   if (h.kind === 'stored') return { entry: p.entry, bytes: storedStrings(p, decodeBody(p.body, bytes, where), where), widened: false };
-  if (h.axis !== null) {
+  if (h.kind !== 'int8' || h.axis !== null) {
     const v = decodeSection(p, bytes, where) as Float32Array;
     return { entry: p.entry, bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength), widened: true };
   }
@@ -183,7 +198,7 @@ export function parseMcz(bytes: Uint8Array, source: string): McZModel {
   const infos: McZTensorInfo[] = [];
   section.entries.forEach((entry, i) => {
     const loc = table.tensors[i];
-    const r = parseSection(bytes, loc.offset, loc, entry, i, budget, source);
+    const r = parseSection(bytes, loc.offset, loc, entry, i, budget, source, 0, version);
     parsed.push(r.parsed);
     infos.push(r.info);
   });

@@ -11,7 +11,7 @@ import { type RecordStep, outputModelJson } from '../model/save.js';
 import { planBody } from './body.js';
 import { ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { BUDGET_FLOOR, BUDGET_RATIO, FOOTER_BYTES, HEADER_BYTES, type SectionLoc, TABLE_FIXED_BYTES, TABLE_ROW_BYTES, headerBytes, tableAndFooter, versionFor, writeHead } from './format.js';
+import { BUDGET_FLOOR, BUDGET_RATIO, FOOTER_BYTES, HEADER_BYTES, KIND, LOW_BIT_VERSION, type SectionLoc, TABLE_FIXED_BYTES, TABLE_ROW_BYTES, headerBytes, tableAndFooter, versionFor, writeHead } from './format.js';
 import { encodeModelSection, validateModelSection } from './model-section.js';
 import { type MczTensor, type Prepared, prepareTensor } from './prepare.js';
 
@@ -54,6 +54,13 @@ export interface MczWriteOptions {
   step?: RecordStep;
   /** Tool version written in the record. */
   version?: string;
+  /**
+   * True when some tensor may be intN or cluster encoded (format version 3). The header
+   * goes out before the sections, so a streaming write must be told; a section that needs
+   * version 3 in a file begun as an older version is refused (USAGE). encodeMcz, and
+   * writeMcz given an array, work it out themselves.
+   */
+  lowBit?: boolean;
 }
 
 /** Coded bytes over the order-0 bound, for the whole model (1.0 = at the bound; 1 when there is nothing to code). */
@@ -109,7 +116,7 @@ export function mczChunks(
   modelJson: ModelJson,
   tensors: AsyncIterable<MczTensor> | Iterable<MczTensor>,
   stats: MczStats,
-  opts: Pick<MczWriteOptions, 'step' | 'version'> = {},
+  opts: Pick<MczWriteOptions, 'step' | 'version' | 'lowBit'> = {},
 ): AsyncGenerator<Uint8Array> {
   return sectionChunks(modelJson, encodeEach(tensors), stats, opts);
 }
@@ -127,10 +134,11 @@ export async function* sectionChunks(
   modelJson: ModelJson,
   sections: AsyncIterable<EncodedSection> | Iterable<EncodedSection>,
   stats: MczStats,
-  opts: Pick<MczWriteOptions, 'step' | 'version'> = {},
+  opts: Pick<MczWriteOptions, 'step' | 'version' | 'lowBit'> = {},
 ): AsyncGenerator<Uint8Array> {
   const { weightsManifest: _ignored, ...model } = outputModelJson(modelJson, [], [], opts);
-  yield headerBytes(versionFor(model.format));
+  const version = versionFor(model.format, opts.lowBit);
+  yield headerBytes(version);
   let offset = HEADER_BYTES;
   let decoded = 0;
   const locs: SectionLoc[] = [];
@@ -139,6 +147,9 @@ export async function* sectionChunks(
   for await (const e of sections) {
     if (names.has(e.entry.name)) throw new McError('BAD_MANIFEST', `tensor "${e.entry.name}" is given twice`);
     names.add(e.entry.name);
+    if (isLowBit(e) && version < LOW_BIT_VERSION) {
+      throw new McError('USAGE', `tensor "${e.entry.name}": ${e.stats.encoding} needs .mcz format version ${LOW_BIT_VERSION}, but the file was begun as version ${version}; pass lowBit: true to the writer`);
+    }
     locs.push({ offset, length: e.section.length, crc: e.crc });
     entries.push(e.entry);
     stats.perTensor.push(e.stats);
@@ -164,17 +175,23 @@ export async function* sectionChunks(
   yield w.view();
 }
 
+/** True when a section is intN or cluster encoded (its first byte is its kind). */
+const isLowBit = (e: EncodedSection): boolean => e.section[0] === KIND.intn || e.section[0] === KIND.cluster;
+
 const emptyStats = (): MczStats => ({ bytes: 0, coded: 0, entropyBound: 0, perTensor: [] });
 
 /** Encode a model to .mcz bytes in memory. */
 export async function encodeMcz(
   modelJson: ModelJson,
   tensors: AsyncIterable<MczTensor> | Iterable<MczTensor>,
-  opts: Pick<MczWriteOptions, 'step' | 'version'> = {},
+  opts: Pick<MczWriteOptions, 'step' | 'version' | 'lowBit'> = {},
 ): Promise<{ bytes: Uint8Array; stats: MczStats }> {
   const stats = emptyStats();
   const parts: Uint8Array[] = [];
-  for await (const c of mczChunks(modelJson, tensors, stats, opts)) parts.push(c.slice());
+  // In memory, every section is at hand before the header is written: its version is known.
+  const sections: EncodedSection[] = [];
+  for await (const t of tensors) sections.push(encodeTensorSection(t));
+  for await (const c of sectionChunks(modelJson, sections, stats, { ...opts, lowBit: sections.some(isLowBit) })) parts.push(c.slice());
   const bytes = new Uint8Array(stats.bytes);
   let at = 0;
   for (const p of parts) {
@@ -204,5 +221,6 @@ export async function writeMcz(
   tensors: AsyncIterable<MczTensor> | Iterable<MczTensor>,
   opts: MczWriteOptions = {},
 ): Promise<MczStats> {
-  return writeMczSections(target, modelJson, encodeEach(tensors), opts);
+  const lowBit = opts.lowBit ?? (Array.isArray(tensors) && tensors.some((t: MczTensor) => t.encoded?.encoding.kind === 'intn' || t.encoded?.encoding.kind === 'cluster'));
+  return writeMczSections(target, modelJson, encodeEach(tensors), { ...opts, lowBit });
 }
