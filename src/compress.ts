@@ -12,6 +12,7 @@ import { type ParallelOptions, TaskPool, orderedMap, workersFor } from './parall
 import type { StockResult } from './parallel/tasks.js';
 import { type TensorJob, type TensorOutcome, planGlobal, planJobs, produceOn, produceTensor, stockByteLength, toDecoded } from './pipeline.js';
 import type { Recipe } from './recipe.js';
+import { type SolveJobsOptions, type SolverSummary, solveJobs } from './solvers/model.js';
 import { containerOnlyReason } from './passes/registry.js';
 import { VERSION } from './version.js';
 
@@ -21,6 +22,8 @@ export interface CompressOptions extends ParallelOptions {
   force?: boolean;
   /** Name of the command recorded in the output's metadata. */
   command?: string;
+  /** With a recipe's calibration step: data already read, and solver settings (solvers/model.ts). */
+  calibration?: SolveJobsOptions;
 }
 
 /** Totals over the tensors of a run. */
@@ -44,6 +47,8 @@ export interface CompressResult {
   warnings: string[];
   /** For a .mcz output: the coded bytes, their order-0 entropy bound and the ratio. */
   container?: { bytes: number; coded: number; entropyBound: number; ratio: number };
+  /** What the data-aware solvers did (recipes with a calibration step). */
+  solver?: SolverSummary;
 }
 
 /** Totals over outcomes. */
@@ -69,6 +74,7 @@ async function compressToContainer(input: string, output: string, recipe: Recipe
   try {
     const jobs = planJobs(model, recipe, { stockOutput: false });
     await planGlobal(model, jobs, recipe);
+    const solver = (await solveJobs(model, jobs, recipe, opts.calibration)) ?? undefined;
     const tensors: TensorOutcome[] = [];
     const warnings: string[] = [];
     // Passes and section encoding run in the pool, a few tensors at a time; sections come back in order.
@@ -98,7 +104,7 @@ async function compressToContainer(input: string, output: string, recipe: Recipe
       tensors[i].to = p.sparse ? `${p.encoding}, sparse` : p.encoding;
     });
     const container = { bytes: stats.bytes, coded: stats.coded, entropyBound: stats.entropyBound, ratio: entropyRatio(stats) };
-    return { input: model.file, output: path.resolve(output), files: [{ name: path.basename(output), bytes: stats.bytes }], tensors, totals: totalsOf(tensors), warnings, container };
+    return { input: model.file, output: path.resolve(output), files: [{ name: path.basename(output), bytes: stats.bytes }], tensors, totals: totalsOf(tensors), warnings, container, solver };
   } finally {
     await pool.close();
     await model.close();
@@ -132,6 +138,7 @@ export async function compressModel(input: string, output: string, recipe: Recip
   try {
     const jobs = planJobs(model, recipe, { stockOutput: true });
     await planGlobal(model, jobs, recipe);
+    const solver = (await solveJobs(model, jobs, recipe, opts.calibration)) ?? undefined;
     const tensors: TensorOutcome[] = [];
     const warnings: string[] = [];
     // Tensors a pass touches run in the pool, a few at a time; the others are copied as read.
@@ -162,7 +169,7 @@ export async function compressModel(input: string, output: string, recipe: Recip
         })),
         { shardSize: opts.shardSize, force: opts.force, inputs: [model.dir], version: VERSION, step: { command: opts.command ?? 'compress', recipe } },
       );
-      return { input: model.file, output: save.dir, files: save.files, tensors, totals: totalsOf(tensors), warnings };
+      return { input: model.file, output: save.dir, files: save.files, tensors, totals: totalsOf(tensors), warnings, solver };
     } finally {
       await results.return(undefined);
     }
@@ -185,7 +192,7 @@ export interface InMemoryResult {
  * tensor as its decoded float32 values), for measuring any recipe, per-channel int8
  * included, without writing files.
  */
-export async function compressInMemory(input: string, recipe: Recipe): Promise<InMemoryResult> {
+export async function compressInMemory(input: string, recipe: Recipe, calibration?: SolveJobsOptions): Promise<InMemoryResult> {
   const model = await loadModel(input);
   try {
     // Before any pass runs: without a topology there is nothing to measure in memory.
@@ -193,6 +200,7 @@ export async function compressInMemory(input: string, recipe: Recipe): Promise<I
     const format = model.format;
     const jobs = planJobs(model, recipe, { stockOutput: false });
     await planGlobal(model, jobs, recipe);
+    await solveJobs(model, jobs, recipe, calibration);
     const tensors: TensorOutcome[] = [];
     const warnings: string[] = [];
     const specs: io.WeightsManifestEntry[] = [];

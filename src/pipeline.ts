@@ -19,6 +19,8 @@ import { QUANTIZERS, codecOptions, containerOnlyReason, usesChannelAxis } from '
 import { codecName } from './passes/codes.js';
 import type { EncodeStats, Encoded, WeightTensor } from './passes/types.js';
 import type { QuantizerName, Recipe, TensorStep } from './recipe.js';
+import { encodeOnGrid } from './solvers/grids.js';
+import type { SolvedTensor } from './solvers/model.js';
 
 /** What the pipeline will do to one tensor. */
 export interface TensorJob {
@@ -34,6 +36,8 @@ export interface TensorJob {
   plan?: PrunePlan;
   /** A per-tensor plan's passes for this tensor (Recipe.tensors), which take the place of the recipe's prune / quantize steps. */
   step?: TensorStep;
+  /** Values the data-aware solvers produced for this tensor (solvers/model.ts), encoded instead of its stored ones. */
+  solved?: SolvedTensor;
 }
 
 /** What happened to one tensor (the per-tensor line of the summaries). */
@@ -155,7 +159,7 @@ export async function planGlobal(model: Model, jobs: TensorJob[], recipe: Recipe
 
 /** Stored bytes of a job's output in the stock format. */
 export function stockByteLength(job: TensorJob): number {
-  if ((!job.prune && !job.quantizer) || job.keepGrid) return job.info.byteLength;
+  if (((!job.prune && !job.quantizer) || job.keepGrid) && !job.solved) return job.info.byteLength;
   return job.info.count * (job.quantizer ? QUANTIZERS[job.quantizer].bytesPerElement : 4);
 }
 
@@ -165,6 +169,7 @@ export function stockByteLength(job: TensorJob): number {
  * (its codes) and is not asked to encode them unpruned (runJobOn passes those through).
  */
 export function transform(job: TensorJob, values: Float32Array, recipe: Recipe, opts: { inPlace?: boolean; stored?: Uint8Array } = {}): { pruned: Float32Array; enc: Encoded } {
+  if (job.solved) return transformSolved(job, job.solved, values, recipe);
   const e = job.info.entry;
   let pruned = values;
   const p = job.step ? { sparsity: job.step.sparsity, pattern: 'unstructured' as const } : recipe.prune;
@@ -190,6 +195,17 @@ export function transform(job: TensorJob, values: Float32Array, recipe: Recipe, 
     ? QUANTIZERS[quantizer].encode({ name: e.name, shape: e.shape, values: pruned }, { axis: job.axis, allowNonfinite, ...codecOptions(job.step ? job.step.quantize : recipe.quantize) })
     : { encoding: { kind: 'float32' as const }, symbols: pruned, decoded: pruned, warnings: [] };
   return { pruned, enc };
+}
+
+/**
+ * A job the solvers gave values: on a grid, stored on exactly that grid (statistics
+ * against the original `values`); otherwise the job's own passes on them, without
+ * pruning again what the solvers pruned.
+ */
+function transformSolved(job: TensorJob, s: SolvedTensor, values: Float32Array, recipe: Recipe): { pruned: Float32Array; enc: Encoded } {
+  const e = job.info.entry;
+  if (s.encoding) return { pruned: s.values, enc: encodeOnGrid(e.name, s.values, e.shape, s.encoding, values) };
+  return transform({ ...job, prune: job.prune && !s.pruned, solved: undefined }, new Float32Array(s.values), recipe);
 }
 
 /** The stock manifest entry and bytes for an encoded tensor (`consume`: `enc` is not used afterwards, its symbols may be reused). */
@@ -343,11 +359,11 @@ export interface JobResult {
 export function runJobOn(job: TensorJob, stored: Uint8Array, recipe: Recipe): JobResult {
   const e = job.info.entry;
   const base = { name: e.name, shape: e.shape, dtype: e.dtype, from: storedEncoding(e), bytesBefore: job.info.byteLength, bytesAfter: job.info.byteLength };
-  if (!job.prune && !job.quantizer) {
+  if (!job.prune && !job.quantizer && !job.solved) {
     const outcome = { ...base, to: base.from, pruned: false, sparsityBefore: null, sparsityAfter: null, maxError: null, rmsError: null, keptGrid: false };
     return { stored, outcome, warnings: [] };
   }
-  if (job.keepGrid && !job.prune) {
+  if (job.keepGrid && !job.prune && !job.solved) {
     // Already on a grid of the requested kind: its stored bytes are the output, exactly.
     const outcome = { ...base, to: base.from, pruned: false, sparsityBefore: null, sparsityAfter: null, maxError: 0, rmsError: 0, keptGrid: true };
     return { stored, outcome, warnings: [] };

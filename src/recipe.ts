@@ -88,6 +88,49 @@ export interface Recipe {
   prune?: PruneStep;
   quantize?: QuantizeStep;
   tensors?: Record<string, TensorStep>;
+  /** Data-aware solvers on calibration data (solvers/model.ts); absent: round to nearest and magnitude pruning. */
+  calibration?: CalibrationStep;
+}
+
+/** The data-aware solvers: the calibration data and which method each pass uses with it. */
+export interface CalibrationStep {
+  /** The calibration data file (any format `report --data` reads), relative to the working folder. */
+  file: string;
+  /** gptq: error-compensating quantization (the default with calibration); rtn: round to nearest. */
+  quantizeMethod: 'rtn' | 'gptq';
+  /** obs: second-order masks with reconstruction (the default with calibration); magnitude: as without. */
+  pruneMethod: 'magnitude' | 'obs';
+  /** gptq: quantize the inputs in order of decreasing activation energy (H diagonal). */
+  actOrder: boolean;
+  /** Subtract each solved layer's mean output shift from its bias. */
+  biasCorrection: boolean;
+}
+
+/** Calibration options as flags or config give them. */
+export interface CalibrationInput {
+  file?: string;
+  quantizeMethod?: string;
+  pruneMethod?: string;
+  actOrder?: boolean;
+  biasCorrection?: boolean;
+}
+
+/**
+ * Validate calibration options: null when no file is given (then only rtn / magnitude may
+ * be named, as they are what runs without data).
+ */
+export function calibrationStep(f: CalibrationInput): CalibrationStep | null {
+  const qm = f.quantizeMethod ?? (f.file ? 'gptq' : 'rtn');
+  const pm = f.pruneMethod ?? (f.file ? 'obs' : 'magnitude');
+  if (qm !== 'rtn' && qm !== 'gptq') throw new McError('USAGE', `--quantize-method: expected rtn or gptq, found ${JSON.stringify(qm)}`);
+  if (pm !== 'magnitude' && pm !== 'obs') throw new McError('USAGE', `--prune-method: expected magnitude or obs, found ${JSON.stringify(pm)}`);
+  if (!f.file) {
+    if (qm === 'gptq' || pm === 'obs') throw new McError('USAGE', `--${qm === 'gptq' ? 'quantize-method gptq' : 'prune-method obs'} needs calibration data: pass --calibration <file>`);
+    if (f.actOrder) throw new McError('USAGE', '--act-order needs --calibration <file> and --quantize-method gptq');
+    return null;
+  }
+  if (typeof f.file !== 'string') throw new McError('USAGE', `--calibration: expected a file name, found ${JSON.stringify(f.file)}`);
+  return { file: f.file, quantizeMethod: qm, pruneMethod: pm, actOrder: Boolean(f.actOrder), biasCorrection: f.biasCorrection ?? true };
 }
 
 /**
@@ -217,7 +260,7 @@ export function pruneStep(f: PruneInput): PruneStep {
 export function recipeFrom(v: unknown, where: string): Recipe {
   const o = v as Record<string, unknown>;
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new McError('CONFIG', `${where}: expected {"prune": {...}, "quantize": {...}}`);
-  for (const k of Object.keys(o)) if (k !== 'prune' && k !== 'quantize' && k !== 'tensors') throw new McError('CONFIG', `${where}: unknown key "${k}"; known keys: prune, quantize, tensors`);
+  for (const k of Object.keys(o)) if (k !== 'prune' && k !== 'quantize' && k !== 'tensors' && k !== 'calibration') throw new McError('CONFIG', `${where}: unknown key "${k}"; known keys: prune, quantize, tensors, calibration`);
   const known = (x: unknown, keys: string[], at: string) => {
     if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new McError('CONFIG', `${at}: expected an object of options, found ${JSON.stringify(x)}`);
     for (const k of ['include', 'exclude']) {
@@ -239,6 +282,12 @@ export function recipeFrom(v: unknown, where: string): Recipe {
   }
   if (o.tensors !== undefined) r.tensors = tensorSteps(o.tensors, `${where}.tensors`);
   if (!r.prune && !r.quantize && !r.tensors) throw new McError('CONFIG', `${where}: a recipe needs "prune", "quantize", "tensors" or a mix`);
+  if (o.calibration !== undefined) {
+    known(o.calibration, ['file', 'quantizeMethod', 'pruneMethod', 'actOrder', 'biasCorrection'], `${where}.calibration`);
+    const c = o.calibration as CalibrationInput;
+    if (typeof c.file !== 'string') throw new McError('CONFIG', `${where}.calibration.file: expected the calibration data file, found ${JSON.stringify(c.file)}`);
+    r.calibration = calibrationStep(c) as CalibrationStep;
+  }
   return r;
 }
 

@@ -31,8 +31,8 @@ export interface LayerProblem {
 
 /** What to do to a layer. */
 export interface LayerPlan {
-  /** How to prune (null: not pruned); a fixed mask is not taken here. */
-  prune: Exclude<PruneChoice, { kind: 'fixed' }> | null;
+  /** How to prune (null: not pruned); a fixed mask (1 = pruned) is held at 0 by the quantization sweep, which compensates for it. */
+  prune: PruneChoice | null;
   /** The grid to quantize onto, built from the weights as they are after pruning (null: not quantized). */
   grid: ((w: Float64Array) => LayerGrid) | null;
   /** Quantize the columns in order of decreasing H diagonal (GPTQ's act-order). */
@@ -67,7 +67,8 @@ export function solveLayer(p: LayerProblem, plan: LayerPlan): LayerSolution {
   let mask: Uint8Array | null = null;
   let exact = false;
   let used = damp;
-  if (plan.prune) {
+  if (plan.prune?.kind === 'fixed') mask = plan.prune.mask;
+  else if (plan.prune) {
     const { u, damped } = upperCholeskyOfInverse(h, cols, damp, `tensor "${name}"`);
     used = damped.relative;
     mask = sweep(w, rows, cols, u, { grid: null, prune: plan.prune }).mask as Uint8Array;
@@ -84,7 +85,8 @@ export function solveLayer(p: LayerProblem, plan: LayerPlan): LayerSolution {
     }
   }
   if (plan.grid) {
-    const grid = plan.grid(w);
+    // The grid is fitted to the weights that survive (pruned ones at 0).
+    const grid = plan.grid(mask ? w.map((v, i) => ((mask as Uint8Array)[i] ? 0 : v)) : w);
     const order = plan.actOrder ? activationOrder(h, cols) : null;
     if (order) {
       const hp = permuteSym(h, cols, order);

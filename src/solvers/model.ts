@@ -1,0 +1,336 @@
+/**
+ * The data-aware passes over a whole model: for each weight layer in network order,
+ * capture its inputs on the calibration set from the model as compressed so far, solve
+ * it (solveLayer: pruning with reconstruction, quantization with error compensation,
+ * bias correction), and put the solved weights back into the loaded model before the
+ * next layer is captured. Tensors the solvers do not take (other layers, batch-norm
+ * constants, biases large enough to be quantized) get the pipeline's own passes, and
+ * those values go into the loaded model too, so every layer sees what the output holds.
+ *
+ * The result is per tensor: the values the pipeline encodes instead of the stored ones
+ * (SolvedTensor), with the grid they lie on for a kernel that was quantized by the
+ * solver. The pipeline then writes .mcz or stock outputs exactly as without solvers.
+ */
+import path from 'node:path';
+import { McError } from '../errors.js';
+import { useBackend } from '../eval/backend.js';
+import { type Dataset, readData } from '../eval/data.js';
+import { type CaptureSession, type SolvableLayer, calibrationMismatch, openCapture } from '../eval/capture.js';
+import type { Model } from '../model/load.js';
+import { modelArtifacts } from '../model/tfjs-io.js';
+import { applyPlan, nmAxis, planLayer, pruneNM } from '../passes/prune.js';
+import { QUANTIZERS, codecOptions } from '../passes/registry.js';
+import type { Encoding } from '../passes/types.js';
+import { type TensorJob, transform } from '../pipeline.js';
+import type { Recipe } from '../recipe.js';
+import { type MatrixLayout, hasGrid, layerGrid } from './grids.js';
+import { type LayerPlan, type LayerSolution, solveLayer } from './layer.js';
+import { LayerInputs } from './patches.js';
+
+/** Values the pipeline encodes for a tensor instead of its stored ones. */
+export interface SolvedTensor {
+  values: Float32Array;
+  /** The grid they lie on (encode onto it exactly); null: run the job's quantizer on them, if any. */
+  encoding: Encoding | null;
+  /** True when the values are already pruned (the job's prune pass is skipped). */
+  pruned: boolean;
+}
+
+/** How the solvers run. */
+export interface SolveOptions {
+  quantizeMethod: 'rtn' | 'gptq';
+  pruneMethod: 'magnitude' | 'obs';
+  /** GPTQ columns by decreasing H diagonal. */
+  actOrder?: boolean;
+  /** Subtract the mean output shift from each solved layer's bias (default true). */
+  biasCorrection?: boolean;
+  /** Relative damping of H (default 0.01). */
+  damp?: number;
+  /** OBS masks: columns per choice (default: the whole layer at once). */
+  maskBlock?: number;
+  /** Largest layer input dimension solved (larger layers keep the pipeline's passes; default 8192). */
+  maxDim?: number;
+}
+
+/** What was done to one layer. */
+export interface SolvedLayer {
+  kernel: string;
+  kind: SolvableLayer['kind'];
+  /** Outputs x inputs of its matrix (depthwise: per channel). */
+  rows: number;
+  cols: number;
+  /** Calibration rows its Hessian was built from. */
+  samples: number;
+  pruned: 'obs' | 'magnitude' | null;
+  quantized: 'gptq' | 'rtn' | null;
+  /** Layer-output error ½ Σ ΔwᵀHΔw of the result (mean squared error per sample, summed over outputs). */
+  error: number;
+  exact: boolean;
+  biasCorrected: boolean;
+  seconds: number;
+}
+
+/** What solveModel did. */
+export interface SolveResult {
+  tensors: Map<string, SolvedTensor>;
+  layers: SolvedLayer[];
+  /** One line per thing worth knowing (layers left to the pipeline, layers without a bias). */
+  notes: string[];
+}
+
+/** The matrix view of a Dense / Conv2D kernel ([..., in, out], or [out, in] when transposed). */
+function kernelLayout(layer: SolvableLayer): MatrixLayout {
+  const s = layer.shape;
+  if (layer.transposed) return { rows: s[0], cols: s[1], at: (r, c) => r * s[1] + c };
+  const rows = s[s.length - 1];
+  const cols = s.slice(0, -1).reduce((a, b) => a * b, 1);
+  return { rows, cols, at: (r, c) => c * rows + r };
+}
+
+/** The matrix view of channel `ch` of a depthwise kernel [h, w, C, mult]: rows = mult, cols = h * w. */
+function depthwiseLayout(shape: number[], ch: number): MatrixLayout {
+  const [h, w, C, mult] = shape;
+  return { rows: mult, cols: h * w, at: (r, c) => (c * C + ch) * mult + r };
+}
+
+/** Gather a matrix from tensor values. */
+function toMatrix(values: Float32Array, l: MatrixLayout): Float64Array {
+  const m = new Float64Array(l.rows * l.cols);
+  for (let r = 0; r < l.rows; r++) for (let c = 0; c < l.cols; c++) m[r * l.cols + c] = values[l.at(r, c)];
+  return m;
+}
+
+/** Scatter a matrix into tensor values. */
+function fromMatrix(m: Float64Array, l: MatrixLayout, out: Float32Array): void {
+  for (let r = 0; r < l.rows; r++) for (let c = 0; c < l.cols; c++) out[l.at(r, c)] = m[r * l.cols + c];
+}
+
+/** The values a job's magnitude pruning leaves (a copy), as the pipeline would prune them. */
+function magnitudePruned(job: TensorJob, values: Float32Array, recipe: Recipe): Float32Array {
+  const e = job.info.entry;
+  if (job.step) return applyPlan(values, planLayer(values, job.step.sparsity, { name: e.name }));
+  const p = recipe.prune;
+  if (!p) return new Float32Array(values);
+  if (p.pattern !== 'unstructured') return pruneNM({ name: e.name, shape: e.shape, values }, p.pattern.n, p.pattern.m, nmAxis(e.shape.length));
+  return applyPlan(values, job.plan ?? planLayer(values, p.sparsity, { name: e.name }));
+}
+
+/** The sparsity a job asks of its tensor (a global plan's share counted on the values). */
+function sparsityOf(job: TensorJob, values: Float32Array, recipe: Recipe): number {
+  if (job.step) return job.step.sparsity;
+  if (job.plan) {
+    const v = applyPlan(values, job.plan);
+    let z = 0;
+    for (let i = 0; i < v.length; i++) z += +(v[i] === 0);
+    return v.length ? z / v.length : 0;
+  }
+  return recipe.prune?.sparsity ?? 0;
+}
+
+/** The quantize options a job encodes with (its own step's, or the recipe's). */
+function quantizeOf(job: TensorJob, recipe: Recipe) {
+  return job.step ? job.step.quantize : recipe.quantize;
+}
+
+/**
+ * Solve the model's layers on `data` (the calibration set, read by the caller) for the
+ * planned `jobs`; `source` names the data in errors. Layers need a topology: a
+ * weights-only manifest is refused.
+ */
+export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe, data: Dataset, o: SolveOptions): Promise<SolveResult> {
+  if (model.format === 'weights-only') {
+    throw new McError('UNSUPPORTED', `${model.file}: --calibration needs a model with a topology to run; a weights-only manifest has none (use --quantize-method rtn --prune-method magnitude)`);
+  }
+  const artifacts = await modelArtifacts(model);
+  let session: CaptureSession;
+  try {
+    session = await openCapture(artifacts, model.format, data, data.source);
+  } catch (e) {
+    throw calibrationMismatch(e, data.source);
+  }
+  const byName = new Map(jobs.map((j) => [j.info.name, j]));
+  const result: SolveResult = { tensors: new Map(), layers: [], notes: [...session.skipped.map((s) => `not solved: ${s}`)] };
+  try {
+    const kernels = new Set(session.layers.map((l) => l.kernel));
+    // Everything the solvers do not take gets its passes now, so captures see it compressed.
+    for (const job of jobs) {
+      if (kernels.has(job.info.name) || (!job.prune && !job.quantizer) || job.keepGrid) continue;
+      const values = (await model.readValues(job.info)) as Float32Array;
+      const { enc } = transform(job, new Float32Array(values), recipe);
+      session.setWeight(job.info.name, enc.decoded, job.info.entry.shape);
+    }
+    for (const layer of session.layers) {
+      const job = byName.get(layer.kernel);
+      if (!job) continue;
+      const t0 = performance.now();
+      const solved = await solveOne(model, session, layer, job, byName.get(layer.bias ?? ''), recipe, data, o, result);
+      if (solved) result.layers.push({ ...solved, seconds: (performance.now() - t0) / 1000 });
+    }
+  } finally {
+    session.dispose();
+  }
+  return result;
+}
+
+/** Solve one layer, record its tensors in `result` and put them into the loaded model; null when the pipeline's passes are left to it. */
+async function solveOne(
+  model: Model,
+  session: CaptureSession,
+  layer: SolvableLayer,
+  job: TensorJob,
+  biasJob: TensorJob | undefined,
+  recipe: Recipe,
+  data: Dataset,
+  o: SolveOptions,
+  result: SolveResult,
+): Promise<Omit<SolvedLayer, 'seconds'> | null> {
+  const name = layer.kernel;
+  const q = quantizeOf(job, recipe);
+  const nm = !job.step && recipe.prune && recipe.prune.pattern !== 'unstructured' ? recipe.prune.pattern : null;
+  const obs = job.prune && o.pruneMethod === 'obs' && !(nm && layer.kind === 'depthwise');
+  const gptq = job.quantizer !== null && !job.keepGrid && o.quantizeMethod === 'gptq' && job.quantizer !== 'float16' && job.quantizer !== 'uint16';
+  const original = (await model.readValues(job.info)) as Float32Array;
+  const inputs = new LayerInputs(layer, data.samples);
+  const tooWide = inputs.dim > (o.maxDim ?? 8192);
+  if ((!obs && !gptq) || tooWide) {
+    if (tooWide) result.notes.push(`not solved: ${name} (input dimension ${inputs.dim} > ${o.maxDim ?? 8192}); its passes run as without calibration`);
+    if (job.prune || job.quantizer) session.setWeight(name, transform(job, new Float32Array(original), recipe).enc.decoded, job.info.entry.shape);
+    return null;
+  }
+  await session.inputs(layer, (x, shape) => inputs.add(x, shape));
+  const stats = inputs.results();
+  const shape = job.info.entry.shape;
+  // Magnitude masks (--prune-method magnitude with gptq) are fixed before the sweep.
+  const start = job.prune && !obs ? magnitudePruned(job, original, recipe) : original;
+  const sparsity = job.prune && obs ? sparsityOf(job, original, recipe) : 0;
+  let encoding: Encoding | null = null;
+  const gridOf = (layouts: MatrixLayout[], mats: Float64Array[]) => {
+    // The ordinary encoder run on the weights as they are now (pruned, reconstructed) gives the grid.
+    const v = new Float32Array(start);
+    layouts.forEach((l, k) => fromMatrix(mats[k], l, v));
+    const enc = QUANTIZERS[job.quantizer as NonNullable<TensorJob['quantizer']>].encode({ name, shape, values: v }, { axis: job.axis, allowNonfinite: q?.allowNonfinite ?? false, ...codecOptions(q) });
+    if (!hasGrid(enc.encoding)) throw new Error(`solveModel: ${enc.encoding.kind} has no grid`);
+    encoding = enc.encoding;
+  };
+  const base: Omit<LayerPlan, 'prune' | 'grid'> = { actOrder: o.actOrder, damp: o.damp };
+  const out = new Float32Array(start);
+  const shifts: { layout: MatrixLayout; s: LayerSolution; ch: number }[] = [];
+  let error = 0;
+  let exact = true;
+  if (layer.kind !== 'depthwise') {
+    const l = kernelLayout(layer);
+    const w0 = toMatrix(original, l);
+    const fixed = job.prune && !obs ? maskOf(toMatrix(start, l)) : null;
+    const prune: LayerPlan['prune'] = obs ? (nm ? { kind: 'nm', n: nm.n, m: nm.m, run: layer.kind === 'conv2d' ? shape[2] : l.cols } : { kind: 'unstructured', sparsity, maskBlock: Math.min(l.cols, o.maskBlock ?? l.cols) }) : fixed ? { kind: 'fixed', mask: fixed } : null;
+    const grid = gptq ? (w: Float64Array) => (gridOf([l], [w]), layerGrid(encoding as Encoding, shape, l)) : null;
+    // A fixed (magnitude) mask starts from the original weights too: the sweep zeroes them and compensates.
+    const s = solveLayer({ name, rows: l.rows, cols: l.cols, w0, h: stats[0].h, mean: stats[0].mean }, { ...base, prune, grid });
+    fromMatrix(s.w, l, out);
+    shifts.push({ layout: l, s, ch: 0 });
+    error = s.error;
+    exact = s.exact;
+  } else {
+    // Depthwise: every channel its own small layer; the grid is the whole tensor's, fitted after pruning every channel.
+    const C = shape[2];
+    const layouts = Array.from({ length: C }, (_, ch) => depthwiseLayout(shape, ch));
+    const mats = layouts.map((l) => toMatrix(original, l));
+    const masks: (Uint8Array | null)[] = layouts.map(() => null);
+    if (job.prune) {
+      layouts.forEach((l, ch) => {
+        if (obs) {
+          const s = solveLayer({ name, rows: l.rows, cols: l.cols, w0: mats[ch], h: stats[ch].h, mean: stats[ch].mean }, { ...base, prune: { kind: 'unstructured', sparsity, maskBlock: l.cols }, grid: null });
+          mats[ch] = s.w;
+          masks[ch] = s.mask;
+        } else masks[ch] = maskOf(toMatrix(start, l));
+      });
+    }
+    if (gptq) gridOf(layouts, mats.map((m, ch) => (masks[ch] ? m.map((v, i) => ((masks[ch] as Uint8Array)[i] ? 0 : v)) : m)));
+    layouts.forEach((l, ch) => {
+      const w0 = toMatrix(original, l);
+      const mask = masks[ch];
+      const s = gptq
+        ? solveLayer({ name, rows: l.rows, cols: l.cols, w0: mats[ch], h: stats[ch].h, mean: stats[ch].mean }, { ...base, prune: mask ? { kind: 'fixed', mask } : null, grid: () => layerGrid(encoding as Encoding, shape, l) })
+        : { w: mats[ch], mask, shift: new Float64Array(l.rows), error: 0, exact: false, damp: 0 };
+      fromMatrix(s.w, l, out);
+      shifts.push({ layout: l, s: { ...s, shift: shiftOf(s.w, w0, stats[ch].mean, l) }, ch });
+      error += gptq ? s.error : 0;
+    });
+    exact = false;
+  }
+  const t: SolvedTensor = { values: out, encoding, pruned: job.prune };
+  result.tensors.set(name, t);
+  session.setWeight(name, out, shape);
+  let biasCorrected = false;
+  if (o.biasCorrection !== false) {
+    if (!layer.bias) result.notes.push(`no bias corrected for ${name}: the layer adds no bias, and adding one would change the topology`);
+    else {
+      const binfo = model.tensors.find((x) => x.name === layer.bias);
+      const b = binfo ? new Float32Array((await model.readValues(binfo)) as Float32Array) : null;
+      if (b) {
+        for (const { s, ch, layout } of shifts) {
+          // Output index: the row (Dense, Conv2D) or channel * multiplier + row (depthwise).
+          for (let r = 0; r < layout.rows; r++) b[layer.kind === 'depthwise' ? ch * layout.rows + r : r] -= s.shift[r];
+        }
+        result.tensors.set(layer.bias, { values: b, encoding: null, pruned: false });
+        const shown = biasJob && (biasJob.prune || biasJob.quantizer) ? transform(biasJob, new Float32Array(b), recipe).enc.decoded : b;
+        session.setWeight(layer.bias, shown, binfo?.entry.shape ?? [b.length]);
+        biasCorrected = true;
+      }
+    }
+  }
+  const rows = layer.kind === 'depthwise' ? shape[3] : kernelLayout(layer).rows;
+  return { kernel: name, kind: layer.kind, rows, cols: inputs.dim, samples: stats[0]?.count ?? 0, pruned: job.prune ? (obs ? 'obs' : 'magnitude') : null, quantized: job.quantizer ? (gptq ? 'gptq' : 'rtn') : null, error, exact, biasCorrected };
+}
+
+/** 1 where a matrix holds an exact zero (the mask magnitude pruning left). */
+function maskOf(m: Float64Array): Uint8Array {
+  const mask = new Uint8Array(m.length);
+  for (let i = 0; i < m.length; i++) mask[i] = +(m[i] === 0);
+  return mask;
+}
+
+/** Per row of a layout: (w - w0) · mean. */
+function shiftOf(w: Float64Array, w0: Float64Array, mean: Float64Array, l: MatrixLayout): Float64Array {
+  const out = new Float64Array(l.rows);
+  for (let r = 0; r < l.rows; r++) {
+    let s = 0;
+    for (let c = 0; c < l.cols; c++) s += (w[r * l.cols + c] - w0[r * l.cols + c]) * mean[c];
+    out[r] = s;
+  }
+  return out;
+}
+
+/** Options of solveJobs beyond the recipe. */
+export interface SolveJobsOptions {
+  /** Calibration data already read (instead of the recipe's file). */
+  data?: Dataset;
+  /** Solver settings beyond the recipe's (damping, mask block, widest layer). */
+  solver?: Partial<SolveOptions>;
+}
+
+/** What the solvers did in a compress run (CompressResult.solver). */
+export interface SolverSummary {
+  samples: number;
+  seconds: number;
+  layers: SolvedLayer[];
+  notes: string[];
+}
+
+/**
+ * When the recipe has a calibration step: read its data, run the solvers for the planned
+ * jobs and attach each solved tensor to its job (TensorJob.solved); null otherwise.
+ */
+export async function solveJobs(model: Model, jobs: TensorJob[], recipe: Recipe, o: SolveJobsOptions = {}): Promise<SolverSummary | null> {
+  const c = recipe.calibration;
+  if (!c || (c.quantizeMethod === 'rtn' && c.pruneMethod === 'magnitude')) return null;
+  const t0 = performance.now();
+  const data = o.data ?? (await readData(path.resolve(c.file)));
+  if (data.samples === 0) throw new McError('BAD_VALUE', `--calibration ${c.file}: expected calibration samples, found none`);
+  await useBackend('wasm');
+  const r = await solveModel(model, jobs, recipe, data, { quantizeMethod: c.quantizeMethod, pruneMethod: c.pruneMethod, actOrder: c.actOrder, biasCorrection: c.biasCorrection, ...o.solver });
+  for (const j of jobs) {
+    const s = r.tensors.get(j.info.name);
+    if (s) j.solved = s;
+  }
+  return { samples: data.samples, seconds: (performance.now() - t0) / 1000, layers: r.layers, notes: r.notes };
+}
