@@ -17,6 +17,7 @@ import type { Encoding } from '../report/types.js';
 import { NETWORKS, parseNetwork } from '../report/transfer.js';
 import { BROWSER_BACKENDS, type BrowserBackend } from '../report/browser/assets.js';
 import type { BrowserOptions } from '../report/browser/measure.js';
+import { CHROMIUM_ENV } from '../report/browser/chromium.js';
 import { collect } from './common.js';
 import type { RegisterCommand } from './context.js';
 
@@ -101,6 +102,7 @@ export const registerReport: RegisterCommand = (program, ctx) => {
           ? {
               runs,
               backend: f.browserBackend ?? 'wasm',
+              chromium: ctx.io.env[CHROMIUM_ENV] || undefined,
               onProgress: (done, total, model) => {
                 if (!browserBar) return;
                 if (done === 0) browserBar.start(total, 0, { model });

@@ -24,15 +24,16 @@ export const CHROMIUM_PATHS: readonly string[] = [
  * The Chromium to run: `explicit` (an option), else $MAAS_COMPRESS_CHROMIUM, else the
  * first of CHROMIUM_PATHS that exists; a one-line McError (exit 2) when there is none.
  */
-export function findChromium(explicit?: string, env: Record<string, string | undefined> = process.env): string {
+export function findChromium(explicit?: string, env: Record<string, string | undefined> = process.env, paths: readonly string[] = CHROMIUM_PATHS): string {
   const named = explicit ?? env[CHROMIUM_ENV];
   if (named) {
-    if (!existsSync(named)) throw new McError('MISSING_FILE', `report --browser: Chromium not found at ${named} (${explicit ? 'the chromium option' : `$${CHROMIUM_ENV}`}): expected a Chromium or Chrome executable`);
+    if (!existsSync(named)) throw new McError('MISSING_FILE', `report --browser: ${named} does not exist: expected a Chromium or Chrome executable there ($${CHROMIUM_ENV} or the chromium option)`);
     return named;
   }
-  const found = CHROMIUM_PATHS.find((p) => existsSync(p));
+  const found = paths.find((p) => existsSync(p));
   if (!found) {
-    throw new McError('MISSING_FILE', `report --browser needs Chromium and found none (looked in ${CHROMIUM_PATHS.slice(0, 2).join(', ')} and ${CHROMIUM_PATHS.length - 2} more): install it (Debian/Ubuntu: apt-get install chromium) or set ${CHROMIUM_ENV} to its path`);
+    const where = paths.length > 2 ? `${paths.slice(0, 2).join(', ')} and ${paths.length - 2} more places` : paths.join(', ');
+    throw new McError('MISSING_FILE', `report --browser needs Chromium and found none (looked in ${where}): install it (Debian/Ubuntu: apt-get install chromium) or set ${CHROMIUM_ENV} to its path`);
   }
   return found;
 }
