@@ -21,9 +21,13 @@ export { compressModel, compressInMemory, type CompressResult, type CompressOpti
 export * from './recipe.js';
 export { QUANTIZERS, PRUNE_SCOPES } from './passes/registry.js';
 export { buildReport, encodedSize, type ReportOptions, type ReportTimings } from './report/report.js';
-export type { Report, ModelReport, Fidelity, Metrics, OutputMetrics, FileReport, Encoding } from './report/types.js';
+export type { Report, ModelReport, Fidelity, Metrics, OutputMetrics, FileReport, Encoding, BrowserTiming, BrowserInfo } from './report/types.js';
 export { defaultRecipes, type CandidateSpec } from './report/candidates.js';
 export { NETWORKS, parseNetwork, transferTime } from './report/transfer.js';
+export { measureInBrowser, type BrowserOptions, type BrowserSubject } from './report/browser/measure.js';
+export { findChromium, CHROMIUM_ENV, CHROMIUM_PATHS } from './report/browser/chromium.js';
+export { devtoolsConditions, devtoolsTransferTime, type DevtoolsConditions } from './report/browser/throttle.js';
+export type { BrowserBackend } from './report/browser/assets.js';
 export { readData, type Dataset } from './eval/data.js';
 export { modelSizes, isContainerPath, type Sizes } from './size.js';
 export { run, type CliIo } from './cli/index.js';
