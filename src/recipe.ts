@@ -212,8 +212,10 @@ export function quantizeStep(f: QuantizeInput): QuantizeStep {
 function codecOptions(dtype: QuantizerName, f: QuantizeInput, namedK: string | undefined): Pick<QuantizeStep, 'groupSize' | 'symmetric' | 'clusters'> {
   const intn = INTN_NAMES.includes(dtype);
   if (f.groupSize !== undefined && !intn && dtype !== 'int8') throw new McError('USAGE', `--group-size: only the intN codecs (int2..int8) have groups, not ${dtype}`);
-  if (f.symmetric !== undefined && !intn && !(dtype === 'int8' && f.groupSize !== undefined)) {
-    if (!(dtype === 'int8' && f.symmetric)) throw new McError('USAGE', `--symmetric/--affine: only the intN group codecs (int2..int7, int8 with --group-size) take them, not ${dtype}`);
+  // Forms without a choice still state theirs in a written step (int8 per tensor: symmetric; the others: not); reading it back must accept it.
+  const fixedSymmetric = intn || (dtype === 'int8' && f.groupSize !== undefined) ? undefined : dtype === 'int8';
+  if (f.symmetric !== undefined && fixedSymmetric !== undefined && Boolean(f.symmetric) !== fixedSymmetric) {
+    throw new McError('USAGE', `--symmetric/--affine: only the intN group codecs (int2..int7, int8 with --group-size) take them, not ${dtype}`);
   }
   if (f.clusters !== undefined && dtype !== 'cluster') throw new McError('USAGE', `clusters: only cluster<K> has centroids, not ${dtype}`);
   if (dtype === 'cluster') {

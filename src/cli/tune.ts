@@ -119,6 +119,8 @@ export const registerTune: RegisterCommand = (program, ctx) => {
     .option('--min-agreement <a>', 'budget: smallest top-1 agreement of any class output, e.g. 99%')
     .option('--min-cosine <c>', 'budget: smallest worst-case cosine over samples and outputs, e.g. 0.99')
     .option('--min-sqnr <dB>', 'budget: smallest SQNR of any output in dB, e.g. 30')
+    .option('--max-size <bytes>', 'budget: largest size as served, estimated from the plan (e.g. 2MB)')
+    .option('--min-size-reduction <f>', 'budget: smallest raw size reduction against the original, estimated from the plan (e.g. 4x)')
     .option('--objective <o>', 'minimize: size (served bytes) or transfer@<profile> (simulated load time)', 'size')
     .option('--margin <m>', 'share of each budget kept in reserve on the calibration inputs', '0.1')
     .option('-o, --output <path>', 'write the model: a .mcz file (any encoding) or a folder (stock encodings only)')
@@ -131,7 +133,7 @@ export const registerTune: RegisterCommand = (program, ctx) => {
       const data = f.data ? cwd(f.data) : cfg.data ? path.resolve(cfg.base, cfg.data) : undefined;
       if (!data) throw new McError('USAGE', 'missing --data <file>: the calibration inputs the search runs the model on');
       if (!f.output && !f.saveRecipe) throw new McError('USAGE', 'missing -o <path> (the tuned model) or --save-recipe <file> (the plan): tune writes at least one');
-      const budgets = parseBudgets({ maxAccuracyDrop: f.maxAccuracyDrop, minAgreement: f.minAgreement, minCosine: f.minCosine, minSqnr: f.minSqnr });
+      const budgets = parseBudgets({ maxAccuracyDrop: f.maxAccuracyDrop, minAgreement: f.minAgreement, minCosine: f.minCosine, minSqnr: f.minSqnr, maxSize: f.maxSize, minSizeReduction: f.minSizeReduction });
       const drop = budgets.find((b) => b.kind === 'maxAccuracyDrop');
       if (drop && drop.limit >= 0.1 && !/%/.test(String(f.maxAccuracyDrop))) out.warn(`--max-accuracy-drop ${f.maxAccuracyDrop} is read as a fraction: ${drop.limit * 100} points; write ${f.maxAccuracyDrop}% for ${f.maxAccuracyDrop} points`);
       const objective: Objective = f.objective === 'size' ? { kind: 'size' } : /^transfer@/.test(f.objective) ? { kind: 'transfer', network: parseNetwork(f.objective.slice('transfer@'.length)) } : (() => {

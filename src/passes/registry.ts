@@ -82,8 +82,15 @@ export const QUANTIZERS: Readonly<Record<QuantizerName, QuantizerDef>> = {
   },
   // int5 and int7 sit between forms the search tries (int4/int6, int6/int8): left off its list to keep it short.
   int2: intnDef(2, [{ label: 'int2 g64', groupSize: 64, symmetric: false, perChannel: false }]),
-  int3: intnDef(3, [{ label: 'int3 g64', groupSize: 64, symmetric: false, perChannel: false }]),
-  int4: intnDef(4, [{ label: 'int4 g64', groupSize: 64, symmetric: false, perChannel: false }]),
+  int3: intnDef(3, [
+    { label: 'int3 g64', groupSize: 64, symmetric: false, perChannel: false },
+    // One scale per output channel: the scales of g64 cost 1/4 bit per weight (affine: 1/2), which low-bit tensors notice.
+    { label: 'int3 per channel', symmetric: false, perChannel: true },
+  ]),
+  int4: intnDef(4, [
+    { label: 'int4 g64', groupSize: 64, symmetric: false, perChannel: false },
+    { label: 'int4 per channel', symmetric: false, perChannel: true },
+  ]),
   int5: intnDef(5, []),
   int6: intnDef(6, [{ label: 'int6 g64', groupSize: 64, symmetric: false, perChannel: false }]),
   int7: intnDef(7, []),

@@ -10,7 +10,7 @@ import { measureTensor } from '../mcz/write.js';
 import { isPruneTarget } from '../passes/prune.js';
 import { QUANTIZERS, QUANTIZER_NAMES } from '../passes/registry.js';
 import { planStep, runJobOn } from '../pipeline.js';
-import type { TensorQuantize, TensorStep } from '../recipe.js';
+import { type TensorQuantize, type TensorStep, tensorSteps } from '../recipe.js';
 import type { Target } from './capture.js';
 
 /** Sparsities a search tries by default. */
@@ -32,6 +32,8 @@ export interface Tried extends Candidate {
    * estimate of what a stock shard costs once served with brotli.
    */
   bytes: number;
+  /** Bytes of its stored form in a stock folder (as the shards hold it, before HTTP compression); its section bytes when a folder cannot hold it. */
+  rawBytes: number;
   /** Sum of squared changes of the values, float64. */
   noise: number;
 }
@@ -53,7 +55,8 @@ export function candidatesFor(t: Target, opts: CandidateOptions = {}): Candidate
     const def = QUANTIZERS[dtype];
     for (const c of def.candidates) {
       const { label, ...rest } = c;
-      const q = { dtype, perChannel: false, allowNonfinite: false, ...rest } as TensorQuantize;
+      // In the form a recipe file reads back (tensorSteps), so that what is measured here is what `compress --recipe` writes.
+      const q = tensorSteps({ t: { sparsity: 0, quantize: { dtype, ...rest } } }, `the ${dtype} candidate "${label}"`).t.quantize as TensorQuantize;
       if (q.perChannel && t.axis === null) continue;
       const stock = !q.perChannel && isStockForm(q);
       if (opts.stockOnly && !stock) continue;
@@ -104,5 +107,7 @@ export function tryCandidate(model: Model, t: Target, c: Candidate): Tried {
   const enc = run(model, t, c.step);
   const entry = t.info.entry;
   const bytes = enc ? measureTensor({ entry, encoded: enc }).bytes : measureTensor({ entry, stored: t.stored }).bytes;
-  return { ...c, bytes, noise: enc ? noiseOf(enc.decoded, t.values) : 0 };
+  const q = c.step.quantize;
+  const rawBytes = !c.stock ? bytes : q ? t.info.count * QUANTIZERS[q.dtype].bytesPerElement : enc ? t.info.count * 4 : t.info.byteLength;
+  return { ...c, bytes, rawBytes, noise: enc ? noiseOf(enc.decoded, t.values) : 0 };
 }

@@ -51,7 +51,10 @@ export function renderTune(r: TuneResult): string {
   }
   lines.push(`calibration (${r.calibration.samples} samples, searched on): ${figuresLine(r.calibration.figures)}`);
   lines.push(`validation  (${r.validation.samples} samples, not seen by the search): ${figuresLine(r.validation.figures)}`);
-  if (r.estimate) lines.push(`tensors tuned: ${formatBytes(r.estimate.keepBytes)} -> ${formatBytes(r.estimate.bytes)} (${(r.estimate.keepBytes / r.estimate.bytes).toFixed(2)}x, .mcz sections)`);
+  if (r.estimate) {
+    const e = r.estimate;
+    lines.push(`tensors tuned: ${formatBytes(e.keepBytes)} -> ${formatBytes(e.bytes)} (${(e.keepBytes / e.bytes).toFixed(2)}x, coded sections); model ${formatBytes(e.original)} -> about ${formatBytes(e.model)} (${(e.original / e.model).toFixed(2)}x)`);
+  }
   lines.push(`search: ${r.frontier} plans on the frontier, ${r.runs.search} run on the calibration inputs; ${r.runs.sensitivity} sensitivity runs; ${(r.ms.total / 1000).toFixed(1)} s`);
   if (!r.ok) {
     lines.push('');

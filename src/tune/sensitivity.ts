@@ -47,6 +47,8 @@ export interface TensorSensitivity {
   probe: { noise: number } & Damage;
   /** max over outputs and samples of g[o][s] / |y[o][s]|^2: relative output error energy per unit of weight noise. */
   gain: number;
+  /** max over outputs of sum_s g[o][s] / sum_s |y[o][s]|^2: the same for the output's whole error energy (1 / SQNR per unit of noise). */
+  energyGain: number;
   /** Per output, per sample: output error energy per unit of weight noise energy. */
   gains: Float64Array[];
   candidates: CandidateEffect[];
@@ -165,6 +167,21 @@ function relativeGain(ref: Reference, gains: Float64Array[]): number {
   return m;
 }
 
+/** max over outputs of the output's error energy over its signal energy, per unit of noise. */
+function energyGainOf(ref: Reference, gains: Float64Array[]): number {
+  let m = 0;
+  for (const [k, g] of gains.entries()) {
+    let ge = 0;
+    let ye = 0;
+    for (let s = 0; s < g.length; s++) {
+      ge += g[s];
+      ye += ref.energy[k][s];
+    }
+    if (ye > 0 && ge / ye > m) m = ge / ye;
+  }
+  return m;
+}
+
 /** Measure the sensitivity of every target on `ref`'s inputs. */
 export async function measureSensitivity(model: Model, targets: Target[], ev: PlanEvaluator, ref: Reference, opts: SensitivityOptions = {}): Promise<Sensitivity> {
   const runs0 = ev.runs;
@@ -195,6 +212,7 @@ export async function measureSensitivity(model: Model, targets: Target[], ev: Pl
       keepBytes,
       probe: { noise: probe.noise, cosineMin: pm.metrics.cosineMin, sqnrDb: pm.metrics.sqnrDb, accuracyDrop: pm.accuracyDrop },
       gain: relativeGain(ref, gains),
+      energyGain: energyGainOf(ref, gains),
       gains,
       candidates,
     });

@@ -13,7 +13,7 @@ import { nameFilter } from '../glob.js';
 import { type Model, loadModel } from '../model/load.js';
 import { modelArtifacts } from '../model/tfjs-io.js';
 import { DEFAULT_MIN_ELEMENTS, type Recipe, type TensorStep, recipeFrom } from '../recipe.js';
-import type { Budget } from '../report/budgets.js';
+import { type Budget, FIDELITY_BUDGETS } from '../report/budgets.js';
 import { labelIndex } from '../report/report.js';
 import { type NetworkProfile, transferTime } from '../report/transfer.js';
 import { isContainerPath } from '../size.js';
@@ -21,7 +21,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Reference, type Target, captureReference, captureTargets } from './capture.js';
 import { PlanEvaluator } from './evaluate.js';
 import { RECIPE_FORMAT, RECIPE_VERSION, type RecipeFile, weightsFingerprint } from './recipe-file.js';
-import { type Figures, type TriedPlan, figuresOf, frontier, meets, searchPlans } from './search.js';
+import { type Figures, type FrontierPlan, type TriedPlan, figuresOf, frontier, meets, searchPlans } from './search.js';
+import { deflateSync } from 'fflate';
+import { measureTensor } from '../mcz/write.js';
 import { type Sensitivity, measureSensitivity } from './sensitivity.js';
 import { splitData } from './split.js';
 
@@ -77,8 +79,8 @@ export interface TuneResult {
   calibration: { source: string; samples: number; figures: Figures | null };
   validation: { source: string; samples: number; figures: Figures | null; failed: string[] };
   plan: PlanRow[];
-  /** Estimated bytes of the chosen plan's tensors, and of keeping them all. */
-  estimate: { bytes: number; keepBytes: number } | null;
+  /** Estimated bytes of the chosen plan's tensors and of keeping them all; of the whole model as served (a .mcz: its bytes); the original's raw bytes. */
+  estimate: { bytes: number; keepBytes: number; model: number; original: number } | null;
   /** Plans the search ran, smallest first. */
   tried: { bytes: number; figures: Figures; ok: boolean; failed: string[] }[];
   frontier: number;
@@ -97,7 +99,7 @@ function objectiveOf(o: Objective, bytes: number, container: boolean): number {
 /** Tune a model: sensitivity, search, validation, and (with `output`) the written model and its recipe. */
 export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
   const t0 = performance.now();
-  if (!o.budgets.length) throw new McError('USAGE', 'tune needs at least one budget: --max-accuracy-drop, --min-agreement, --min-cosine or --min-sqnr');
+  if (!o.budgets.some((b) => FIDELITY_BUDGETS.has(b.kind))) throw new McError('USAGE', 'tune needs at least one fidelity budget: --max-accuracy-drop, --min-agreement, --min-cosine or --min-sqnr');
   for (const b of o.budgets) meets({ cosineMin: 1, sqnrDb: null, agreement: 1, accuracyDrop: 0 }, [b]); // refuses non-fidelity budgets up front
   const container = o.output === undefined || isContainerPath(o.output);
   const objective = o.objective ?? { kind: 'size' };
@@ -119,12 +121,22 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
       onProgress: (d, n, what) => o.onProgress?.('sensitivity', d, n, what),
     });
     const msSens = performance.now() - ts;
-    const plans = frontier(sens);
-    // Order by the objective (bytes for size; load time for transfer, monotone in bytes for one file).
-    plans.sort((a, b) => objectiveOf(objective, a.bytes, container) - objectiveOf(objective, b.bytes, container));
+    const fixed = await fixedBytes(model, targets, container);
+    const all = frontier(sens);
+    const estimate = (p: FrontierPlan) => ({ served: p.bytes + fixed.served, raw: (container ? p.bytes : p.rawBytes) + fixed.raw });
+    const fits = (p: FrontierPlan) => sizeOk(o.budgets, estimate(p), fixed.original);
+    const plans = all.filter(fits);
     const tq = performance.now();
     let steps = 0;
-    const searched = await searchPlans(plans, ev, cal, o.budgets, { margin, onStep: () => o.onProgress?.('search', ++steps, Math.ceil(Math.log2(plans.length + 1)) + 3, 'plans') });
+    const searched = !plans.length
+      ? { best: null, tried: [], frontier: 0 }
+      : await searchPlans(sens, ev, cal, o.budgets, {
+          margin,
+          sizeOk: fits,
+          // Load time is monotone in bytes for one file, so both objectives order plans alike; the load time is what is reported.
+          cost: (p) => objectiveOf(objective, estimate(p).served, container),
+          onStep: () => o.onProgress?.('search', ++steps, 2 * Math.ceil(Math.log2(plans.length + 1)) + 10, 'plans'),
+        });
     const msSearch = performance.now() - tq;
     const best = searched.best;
     const keepBytes = sens.tensors.reduce((a, t) => a + t.keepBytes, 0);
@@ -137,7 +149,7 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
       calibration: { source: split.calibration.source, samples: split.calibration.samples, figures: best?.figures ?? null },
       validation: { source: split.validation.source, samples: split.validation.samples, figures: null, failed: [] },
       plan: best ? planRows(sens, best) : [],
-      estimate: best ? { bytes: best.bytes, keepBytes } : null,
+      estimate: best ? { bytes: best.bytes, keepBytes, model: estimate(best).served, original: fixed.original } : null,
       tried: [...searched.tried].sort((a, b) => a.bytes - b.bytes).map((t) => ({ bytes: t.bytes, figures: t.figures, ok: t.ok, failed: t.failed })),
       frontier: searched.frontier,
       runs: { sensitivity: sens.runs, search: searched.tried.length, validation: 0 },
@@ -145,8 +157,13 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
       recipe: null,
       written: null,
     };
+    if (!plans.length) {
+      const e = estimate(all[0]);
+      result.reason = `no plan meets the size budgets: the smallest is estimated at ${e.served} bytes (${(fixed.original / e.raw).toFixed(2)}x smaller raw)`;
+      return finish(result, t0);
+    }
     if (!best) {
-      result.reason = 'no plan meets the budgets on the calibration inputs, not even keeping every tensor as it is';
+      result.reason = 'no plan meets the budgets on the calibration inputs, not even the largest within the size budgets';
       return finish(result, t0);
     }
     const v = await ev.evaluate(best.plan, val);
@@ -248,6 +265,34 @@ export async function sensitivityOf(o: SensitivityRunOptions): Promise<Sensitivi
   } finally {
     await s.close();
   }
+}
+
+/**
+ * Bytes a plan does not choose: the tensors tune leaves alone (their sections, or their
+ * stored bytes in a folder) and the model JSON (deflated in a container); and the
+ * original's raw bytes, which --min-size-reduction divides by.
+ */
+async function fixedBytes(model: Model, targets: Target[], container: boolean): Promise<{ served: number; raw: number; original: number }> {
+  const tuned = new Set(targets.map((t) => t.name));
+  let served = 0;
+  let raw = 0;
+  let original = 0;
+  for (const info of model.tensors) original += info.byteLength;
+  for (const info of model.tensors) {
+    if (tuned.has(info.name)) continue;
+    const stored = await model.readBytes(info);
+    served += container ? measureTensor({ entry: info.entry, stored }).bytes : info.byteLength;
+    raw += container ? measureTensor({ entry: info.entry, stored }).bytes : info.byteLength;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(model.json));
+  original += json.length;
+  const jsonBytes = container ? deflateSync(json, { level: 9 }).length : json.length;
+  return { served: served + jsonBytes, raw: raw + jsonBytes, original };
+}
+
+/** Whether a plan's estimated size meets the size budgets. */
+function sizeOk(budgets: Budget[], e: { served: number; raw: number }, original: number): boolean {
+  return budgets.every((b) => (b.kind === 'maxSize' ? e.served <= b.limit : b.kind === 'minSizeReduction' ? original / e.raw >= b.limit : true));
 }
 
 function finish(r: TuneResult, t0: number): TuneResult {
