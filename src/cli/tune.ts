@@ -122,7 +122,7 @@ export const registerTune: RegisterCommand = (program, ctx) => {
     .option('--max-size <bytes>', 'budget: largest size as served, estimated from the plan (e.g. 2MB)')
     .option('--min-size-reduction <f>', 'budget: smallest raw size reduction against the original, estimated from the plan (e.g. 4x)')
     .option('--objective <o>', 'minimize: size (served bytes) or transfer@<profile> (simulated load time)', 'size')
-    .option('--margin <m>', 'share of each budget kept in reserve on the calibration inputs', '0.1')
+    .option('--margin <m>', 'share of each budget kept in reserve on the calibration inputs', '0.25')
     .option('-o, --output <path>', 'write the model: a .mcz file (any encoding) or a folder (stock encodings only)')
     .option('--force', 'replace an existing output')
     .option('--save-recipe <file>', 'write the plan as a recipe that `compress --recipe` re-applies without data')

@@ -27,6 +27,14 @@ import { measureTensor } from '../mcz/write.js';
 import { type Sensitivity, measureSensitivity } from './sensitivity.js';
 import { splitData } from './split.js';
 
+/**
+ * Default share of each budget's allowed damage kept in reserve on the calibration
+ * inputs. Worst-case figures are extremes over samples: on fixtures/mnist-mlp, a plan at
+ * worst cosine 0.9923 on 1,200 calibration digits gave 0.9842 on 800 others, while with a
+ * quarter in reserve (0.9925 asked for) the plan chosen held 0.9996 on them.
+ */
+export const DEFAULT_MARGIN = 0.25;
+
 /** What tune minimizes. */
 export type Objective = { kind: 'size' } | { kind: 'transfer'; network: NetworkProfile };
 
@@ -46,7 +54,7 @@ export interface TuneOptions {
   /** Output path: a .mcz file (any encoding), or a folder (stock encodings only). Absent: search only, write nothing. */
   output?: string;
   force?: boolean;
-  /** Share of each budget's allowed damage kept in reserve on the calibration inputs (default 0.1). */
+  /** Share of each budget's allowed damage kept in reserve on the calibration inputs (default DEFAULT_MARGIN). */
   margin?: number;
   sparsities?: readonly number[];
   minElements?: number;
@@ -103,7 +111,7 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
   for (const b of o.budgets) meets({ cosineMin: 1, sqnrDb: null, agreement: 1, accuracyDrop: 0 }, [b]); // refuses non-fidelity budgets up front
   const container = o.output === undefined || isContainerPath(o.output);
   const objective = o.objective ?? { kind: 'size' };
-  const margin = o.margin ?? 0.1;
+  const margin = o.margin ?? DEFAULT_MARGIN;
   if (!(margin >= 0 && margin < 1)) throw new McError('USAGE', `--margin: expected a share in [0, 1), found ${margin}`);
   const split = await readSplit(o);
   const needsLabels = o.budgets.some((b) => b.kind === 'maxAccuracyDrop');
