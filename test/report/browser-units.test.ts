@@ -8,6 +8,10 @@ import { parseBudgets, checkBudgets } from '../../src/report/budgets.js';
 import { findChromium } from '../../src/report/browser/chromium.js';
 import { browserNotes, browserRows, transferRatios } from '../../src/report/browser/rows.js';
 import { devtoolsConditions, devtoolsTransferTime } from '../../src/report/browser/throttle.js';
+import { startServer } from '../../src/report/browser/server.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../helpers/synthetic.js';
 import { NETWORKS } from '../../src/report/transfer.js';
 import { validateConfig } from '../../src/config.js';
 import type { Report } from '../../src/report/types.js';
@@ -25,6 +29,40 @@ describe('DevTools throttling', () => {
     // model.json of 2,000 bytes, then 100,000 bytes of weights in two files: 150 + 9.77 + 150 + 488.28.
     expect(devtoolsTransferTime({ json: 2000, weights: [60_000, 40_000] }, NETWORKS['4g'])).toBeCloseTo(798.05, 2);
     // The simulation of the same files (docs/report.md worked example) is 1,184.18 ms: the gap is set-up and slow start.
+  });
+});
+
+describe('the page server', () => {
+  it('sends model files with the transfer encoding the browser accepts, a .mcz as is, and names it raw otherwise', async () => {
+    const dir = path.join(tempDir(), 'model');
+    mkdirSync(path.join(dir, 'w'), { recursive: true });
+    const json = JSON.stringify({ format: 'layers-model', padding: 'x'.repeat(5000) });
+    const weights = new Uint8Array(20_000).map((_, i) => i % 7);
+    writeFileSync(path.join(dir, 'model.json'), json);
+    writeFileSync(path.join(dir, 'w', 'shard 1.bin'), weights);
+    writeFileSync(path.join(dir, 'm.mcz'), weights);
+    const server = await startServer('<p>page</p>', [], [{ url: '/loader.js', type: 'text/javascript', body: new TextEncoder().encode('1') }]);
+    try {
+      const url = await server.addModel(0, [path.join(dir, 'model.json'), path.join(dir, 'w', 'shard 1.bin')], false, 'br');
+      const mcz = await server.addModel(1, [path.join(dir, 'm.mcz')], true, 'br');
+      expect(url).toBe(`${server.base}/m/0/model.json`);
+      const get = (u: string, enc: string) => fetch(u, { headers: { 'accept-encoding': enc } });
+      const shard = await get(`${server.base}/m/0/w/shard%201.bin`, 'gzip, br');
+      expect(shard.headers.get('content-encoding')).toBe('br');
+      // fetch decodes the body: the bytes on the wire are fewer than the file's, the bytes read are the file's.
+      expect(Number(shard.headers.get('content-length'))).toBeLessThan(weights.length / 10);
+      expect(new Uint8Array(await shard.arrayBuffer())).toEqual(weights);
+      const raw = await get(url, 'gzip');
+      expect(raw.headers.get('content-encoding')).toBeNull();
+      expect(await raw.text()).toBe(json);
+      expect(server.refusedEncodings()).toEqual(['/m/0/model.json']);
+      const container = await get(mcz, 'br');
+      expect(container.headers.get('content-encoding')).toBeNull();
+      expect(new Uint8Array(await container.arrayBuffer())).toEqual(weights);
+      expect((await get(`${server.base}/m/0/../../etc/passwd`, 'br')).status).toBe(404);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -59,7 +59,12 @@ export async function startServer(page: string, assets: Asset[], extra: { url: s
   for (const e of extra) routes.set(e.url, { type: e.type, body: e.body });
   const refused: string[] = [];
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const url = (req.url ?? '/').split('?')[0];
+    let url = (req.url ?? '/').split('?')[0];
+    try {
+      url = decodeURIComponent(url); // weight file names with spaces or other escaped characters
+    } catch {
+      // a malformed escape: looked up as sent, and not found
+    }
     const r = routes.get(url);
     if (!r) {
       res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
