@@ -7,6 +7,7 @@ import type { QuantizeInput } from '../recipe.js';
 import type { SaveResult } from '../model/save.js';
 import { parseSize } from '../units.js';
 import type { Output } from './output.js';
+import { type CalibrationStep, calibrationStep } from '../recipe.js';
 
 /** Help text of the optional model argument every model command takes. */
 export const MODEL_ARG_HELP = 'model.json or its folder (default: config "model", then ./model.json)';
@@ -56,4 +57,29 @@ export function quantizeInputOf(f: { quantize?: string; dtype?: string; groupSiz
   if (f.symmetric && f.affine) throw new McError('USAGE', '--symmetric and --affine exclude each other; give one');
   const symmetric = f.symmetric ? true : f.affine ? false : undefined;
   return { dtype, perChannel: f.perChannel, groupSize: f.groupSize, symmetric, include: f.include, exclude: f.exclude, minElements: f.minElements, allowNonfinite: f.allowNonfinite };
+}
+
+/** The parsed calibration flags (the data-aware solvers). */
+export interface CalibrationFlags {
+  calibration?: string;
+  quantizeMethod?: string;
+  pruneMethod?: string;
+  actOrder?: boolean;
+  biasCorrection?: boolean;
+}
+
+/** Add --calibration and the solver flags of the passes a command runs. */
+export function withCalibrationOptions(cmd: Command, passes: { quantize: boolean; prune: boolean }): Command {
+  cmd.option('--calibration <file>', 'calibration inputs (.csv, .json, .npy, .npz as report --data reads them): solve each layer on them (GPTQ quantization, OBS pruning with reconstruction, bias correction)');
+  if (passes.quantize) {
+    cmd.option('--quantize-method <m>', 'rtn (round to nearest) or gptq (error-compensating; the default with --calibration)');
+    cmd.option('--act-order', 'gptq: quantize inputs in order of decreasing activation energy');
+  }
+  if (passes.prune) cmd.option('--prune-method <m>', 'magnitude or obs (second-order masks with reconstruction; the default with --calibration)');
+  return cmd.option('--no-bias-correction', 'with --calibration: keep the biases as they are');
+}
+
+/** The calibration step of the flags, or null without --calibration. */
+export function calibrationOf(f: CalibrationFlags): CalibrationStep | null {
+  return calibrationStep({ file: f.calibration, quantizeMethod: f.quantizeMethod, pruneMethod: f.pruneMethod, actOrder: f.actOrder, biasCorrection: f.biasCorrection });
 }

@@ -8,14 +8,14 @@ import { QUANTIZER_NAMES } from '../passes/registry.js';
 import { DEFAULT_GROUP_SIZE, DEFAULT_MIN_ELEMENTS, type Recipe, pruneStep, quantizeStep, recipeFrom } from '../recipe.js';
 import { isContainerPath, modelSizes } from '../size.js';
 import { VERSION } from '../version.js';
-import { MODEL_ARG_HELP, type OutputOptions, quantizeInputOf, outputPlan, printWritten, withOutputOptions } from './common.js';
+import { type CalibrationFlags, calibrationOf, withCalibrationOptions, MODEL_ARG_HELP, type OutputOptions, quantizeInputOf, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
 import { printSummary } from './summary.js';
 import type { Output } from './output.js';
 import { loadModel } from '../model/load.js';
 import { isRecipeFile, readRecipeFile, recipeFileFrom, weightsFingerprint } from '../tune/recipe-file.js';
 
-interface CompressFlags extends OutputOptions {
+interface CompressFlags extends OutputOptions, CalibrationFlags {
   prune?: string;
   scope?: string;
   pattern?: string;
@@ -107,7 +107,7 @@ export const registerPack: RegisterCommand = (program, ctx) => {
   });
 
   withOutputOptions(
-    program
+    withCalibrationOptions(program
       .command('compress')
       .description('the whole pipeline in one run: prune, quantize, then write a .mcz container or a stock folder')
       .argument('[model]', MODEL_ARG_HELP)
@@ -124,13 +124,17 @@ export const registerPack: RegisterCommand = (program, ctx) => {
       .option('--allow-nonfinite', 'encode NaN/Infinity instead of failing')
       .option('--allow-empty', 'global pruning: allow a tensor to become all zeros')
       .option('--recipe <file>', 'apply a recipe file (e.g. one `tune --save-recipe` wrote) instead of pass flags'),
+    { quantize: true, prune: true }),
   ).action(async (arg: string | undefined, f: CompressFlags, cmd) => {
     const out = ctx.output(cmd);
     const cfg = await ctx.config();
     const plan = outputPlan(f);
     const input = await ctx.model(arg);
-    const recipe = await compressRecipe(f, cfg, ctx.io.cwd, input, out);
-    const r = await compressModel(input, path.resolve(ctx.io.cwd, plan.output), recipe, { ...plan, command: 'compress' });
+    const given = await compressRecipe(f, cfg, ctx.io.cwd, input, out);
+    // Calibration flags add a calibration step to (or replace that of) whatever recipe was given.
+    const calibration = calibrationOf(f);
+    const recipe = calibration ? { ...given, calibration } : given;
+    const r = await compressModel(input, path.resolve(ctx.io.cwd, plan.output), recipe, { ...plan, command: 'compress', calibration: { cwd: ctx.io.cwd } });
     const before = (await modelSizes(input, { compressed: false })).total.raw;
     const after = r.files.reduce((s, x) => s + x.bytes, 0);
     out.document({ schemaVersion: 1, command: 'compress', recipe, ...r, sizes: { before, after, reduction: before / after } });

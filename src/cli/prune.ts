@@ -5,11 +5,11 @@ import { compressModel } from '../compress.js';
 import { PRUNE_SCOPES } from '../passes/registry.js';
 import { DEFAULT_MIN_ELEMENTS, pruneStep } from '../recipe.js';
 import { modelSizes } from '../size.js';
-import { collect, MODEL_ARG_HELP, type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
+import { type CalibrationFlags, calibrationOf, withCalibrationOptions, collect, MODEL_ARG_HELP, type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
 import { printSizes, printSummary } from './summary.js';
 
-interface PruneFlags extends OutputOptions {
+interface PruneFlags extends OutputOptions, CalibrationFlags {
   sparsity?: string;
   scope: 'layer' | 'global';
   pattern: string;
@@ -21,7 +21,7 @@ interface PruneFlags extends OutputOptions {
 
 export const registerPrune: RegisterCommand = (program, ctx) => {
   withOutputOptions(
-    program
+    withCalibrationOptions(program
       .command('prune')
       .description('zero the smallest-magnitude weights of float kernels (rank >= 2); biases and non-float tensors are left alone')
       .argument('[model]', MODEL_ARG_HELP)
@@ -32,15 +32,18 @@ export const registerPrune: RegisterCommand = (program, ctx) => {
       .option('--exclude <glob>', 'skip tensors whose name matches (repeatable)', collect, [])
       .option('--min-elements <n>', 'tensors with fewer elements are not pruned', String(DEFAULT_MIN_ELEMENTS))
       .option('--allow-empty', 'global scope: allow a tensor to become all zeros'),
+    { quantize: false, prune: true }),
   ).action(async (arg: string | undefined, flags: PruneFlags, cmd) => {
     const out = ctx.output(cmd);
     const step = pruneStep(flags);
+    const calibration = calibrationOf(flags);
+    const recipe = calibration ? { prune: step, calibration } : { prune: step };
     const plan = outputPlan(flags);
     const input = await ctx.model(arg);
-    const r = await compressModel(input, path.resolve(ctx.io.cwd, plan.output), { prune: step }, { ...plan, command: 'prune' });
+    const r = await compressModel(input, path.resolve(ctx.io.cwd, plan.output), recipe, { ...plan, command: 'prune', calibration: { cwd: ctx.io.cwd } });
     const before = await modelSizes(input);
     const after = await modelSizes(r.output);
-    out.document({ schemaVersion: 1, command: 'prune', recipe: { prune: step }, ...r, sizes: { before: before.total, after: after.total } });
+    out.document({ schemaVersion: 1, command: 'prune', recipe, ...r, sizes: { before: before.total, after: after.total } });
     printSummary(out, r);
     printSizes(out, before.total, after.total);
     out.line(out.c.dim('raw size does not shrink until the zeros are packed (gzip/brotli or a .mcz container)'));

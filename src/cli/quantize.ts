@@ -4,11 +4,11 @@ import { Option } from 'commander';
 import { compressModel } from '../compress.js';
 import { QUANTIZER_NAMES, QUANTIZERS } from '../passes/registry.js';
 import { DEFAULT_GROUP_SIZE, DEFAULT_MIN_ELEMENTS, quantizeStep } from '../recipe.js';
-import { collect, MODEL_ARG_HELP, quantizeInputOf, type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
+import { type CalibrationFlags, calibrationOf, withCalibrationOptions, collect, MODEL_ARG_HELP, quantizeInputOf, type OutputOptions, outputPlan, printWritten, withOutputOptions } from './common.js';
 import type { RegisterCommand } from './context.js';
 import { printSummary } from './summary.js';
 
-interface QuantizeFlags extends OutputOptions {
+interface QuantizeFlags extends OutputOptions, CalibrationFlags {
   dtype?: string;
   quantize?: string;
   perChannel?: boolean;
@@ -24,7 +24,7 @@ interface QuantizeFlags extends OutputOptions {
 export const registerQuantize: RegisterCommand = (program, ctx) => {
   const help = QUANTIZER_NAMES.map((n) => `  ${(n === 'cluster' ? 'clusterK' : n).padEnd(8)} ${QUANTIZERS[n].summary}`).join('\n');
   withOutputOptions(
-    program
+    withCalibrationOptions(program
       .command('quantize')
       .description('quantize the float32 weights of a model (int32, bool and string tensors pass through untouched)')
       .argument('[model]', MODEL_ARG_HELP)
@@ -39,12 +39,15 @@ export const registerQuantize: RegisterCommand = (program, ctx) => {
       .option('--min-elements <n>', 'tensors with fewer elements stay float32', String(DEFAULT_MIN_ELEMENTS))
       .option('--allow-nonfinite', 'encode NaN/Infinity instead of failing')
       .addHelpText('after', `\nDtypes:\n${help}`),
+    { quantize: true, prune: false }),
   ).action(async (arg: string | undefined, flags: QuantizeFlags, cmd) => {
     const out = ctx.output(cmd);
     const step = quantizeStep(quantizeInputOf(flags));
+    const calibration = calibrationOf(flags);
+    const recipe = calibration ? { quantize: step, calibration } : { quantize: step };
     const plan = outputPlan(flags);
-    const r = await compressModel(await ctx.model(arg), path.resolve(ctx.io.cwd, plan.output), { quantize: step }, { ...plan, command: 'quantize' });
-    out.document({ schemaVersion: 1, command: 'quantize', recipe: { quantize: step }, ...r });
+    const r = await compressModel(await ctx.model(arg), path.resolve(ctx.io.cwd, plan.output), recipe, { ...plan, command: 'quantize', calibration: { cwd: ctx.io.cwd } });
+    out.document({ schemaVersion: 1, command: 'quantize', recipe, ...r });
     printSummary(out, r);
     printWritten(out, { dir: r.output, files: r.files }, r.container);
   });

@@ -26,6 +26,12 @@ export function printSummary(out: Output, r: CompressResult): void {
     out.result(`pruned ${t.prunedWeights.toLocaleString('en-US')} weights: ${formatPercent(t.zerosBefore / t.prunedWeights)} -> ${formatPercent(t.zerosAfter / t.prunedWeights)} zeros`);
   }
   out.result(`weights ${formatBytes(t.bytesBefore)} -> ${formatBytes(t.bytesAfter)} (${(t.bytesBefore / Math.max(1, t.bytesAfter)).toFixed(2)}x smaller)`);
+  if (r.solver) {
+    const s = r.solver;
+    const how = (l: (typeof s.layers)[number]) => [l.pruned, l.quantized].filter(Boolean).join(' + ');
+    out.result(`solved ${s.layers.length} layer(s) on ${s.samples} calibration samples in ${s.seconds.toFixed(1)} s: ${s.layers.map((l) => `${printable(l.kernel)} (${how(l)})`).join(', ') || 'none'}`);
+    for (const n of s.notes) out.line(out.c.dim(n));
+  }
   for (const w of r.warnings) out.warn(w);
 }
 

@@ -46,13 +46,19 @@ export interface SolvableLayer {
   where: string;
 }
 
+/** One batch of a layer's input activation. */
+export interface Activation {
+  x: Float32Array;
+  shape: number[];
+}
+
 /** A model loaded for capture. */
 export interface CaptureSession {
   layers: SolvableLayer[];
   /** Layers found but not taken, with why (one line each). */
   skipped: string[];
-  /** Run the calibration data up to `layer`'s input; `each` gets every batch's activation (values and shape, NHWC or [..., in]). */
-  inputs(layer: SolvableLayer, each: (x: Float32Array, shape: number[]) => void): Promise<void>;
+  /** Run the calibration data up to `layer`'s input: every batch's activation in turn (values and shape, NHWC or [..., in]). */
+  inputs(layer: SolvableLayer): AsyncGenerator<Activation>;
   /** Replace a weight of the loaded model (by manifest name). */
   setWeight(name: string, values: Float32Array, shape: number[]): void;
   dispose(): void;
@@ -85,19 +91,21 @@ function batch(plan: FeedPlan, at: number, n: number): tf.Tensor[] {
   });
 }
 
-/** Run `step` on every batch of the calibration data, handing its output's values to `each`. */
-async function everyBatch(plan: FeedPlan, data: Dataset, step: (feed: tf.Tensor[]) => Promise<tf.Tensor>, each: (x: Float32Array, shape: number[]) => void): Promise<void> {
+/** Run `step` on every batch of the calibration data: its output's values, batch by batch (the tensors are freed before each is handed on). */
+async function* everyBatch(plan: FeedPlan, data: Dataset, step: (feed: tf.Tensor[]) => Promise<tf.Tensor>): AsyncGenerator<Activation> {
   for (let at = 0; at < data.samples; at += plan.batch) {
     const n = Math.min(plan.batch, data.samples - at);
     const feed = batch(plan, at, n);
+    let out: Activation;
     let y: tf.Tensor | undefined;
     try {
       y = await step(feed);
-      each((await y.data()) as Float32Array, y.shape);
+      out = { x: (await y.data()) as Float32Array, shape: y.shape };
     } finally {
       tf.dispose(feed);
       if (y) y.dispose();
     }
+    yield out;
   }
 }
 
@@ -143,14 +151,14 @@ function layersSession(m: LayersModel, names: Set<string>, plan: FeedPlan, data:
   return {
     layers,
     skipped,
-    async inputs(layer, each) {
+    inputs(layer) {
       let sub = subs.get(layer);
       if (!sub) {
         sub = layersModelOf({ inputs: m.inputs, outputs: inputOf.get(layer) as SymbolicTensor });
         subs.set(layer, sub);
       }
       const s = sub;
-      await everyBatch(plan, data, async (feed) => s.predict(feed.length === 1 ? feed[0] : feed) as tf.Tensor, each);
+      return everyBatch(plan, data, async (feed) => s.predict(feed.length === 1 ? feed[0] : feed) as tf.Tensor);
     },
     setWeight(name, values, shape) {
       const at = layerOf.get(name);
@@ -247,9 +255,9 @@ function graphSession(g: GraphModel, artifacts: tf.io.ModelArtifacts, names: Set
   return {
     layers,
     skipped,
-    async inputs(layer, each) {
+    inputs(layer) {
       const node = actOf.get(layer) as string;
-      await everyBatch(
+      return everyBatch(
         plan,
         data,
         async (feed) => {
@@ -264,7 +272,6 @@ function graphSession(g: GraphModel, artifacts: tf.io.ModelArtifacts, names: Set
           }
           return (await g.executeAsync(map, node)) as tf.Tensor;
         },
-        each,
       );
     },
     setWeight(name, values, shape) {

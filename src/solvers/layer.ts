@@ -39,6 +39,8 @@ export interface LayerPlan {
   actOrder?: boolean;
   /** Relative damping (default DEFAULT_DAMP). */
   damp?: number;
+  /** Unstructured pruning in this many growing steps (default 1). */
+  rounds?: number;
   /** Work allowed for the exact reconstruction (default DEFAULT_EXACT_BUDGET; 0: sweep only). */
   exactBudget?: number;
 }
@@ -71,17 +73,27 @@ export function solveLayer(p: LayerProblem, plan: LayerPlan): LayerSolution {
   else if (plan.prune) {
     const { u, damped } = upperCholeskyOfInverse(h, cols, damp, `tensor "${name}"`);
     used = damped.relative;
-    mask = sweep(w, rows, cols, u, { grid: null, prune: plan.prune }).mask as Uint8Array;
     const budget = plan.exactBudget ?? DEFAULT_EXACT_BUDGET;
-    if (budget > 0 && exactCost(mask, rows, cols) <= budget) {
-      const hd = new Float64Array(h);
-      for (let i = 0; i < cols; i++) hd[i * cols + i] += damped.lambda;
-      const ex = new Float64Array(rows * cols);
-      // Exact for the damped H; kept only when it is also better for the undamped one.
-      if (reconstructExact(ex, p.w0, hd, rows, cols, mask) && outputError(ex, p.w0, h, rows, cols) <= outputError(w, p.w0, h, rows, cols)) {
-        w.set(ex);
-        exact = true;
+    const hd = new Float64Array(h);
+    for (let i = 0; i < cols; i++) hd[i * cols + i] += damped.lambda;
+    // Unstructured masks grow over `rounds` steps: each step's mask is chosen from the weights
+    // the previous step reconstructed (its zeros score 0 and stay pruned), each reconstruction
+    // targets the original weights.
+    const rounds = plan.prune.kind === 'unstructured' ? Math.max(1, plan.rounds ?? 1) : 1;
+    for (let k = 1; k <= rounds; k++) {
+      const choice = plan.prune.kind === 'unstructured' ? { ...plan.prune, sparsity: (plan.prune.sparsity * k) / rounds } : plan.prune;
+      const start = new Float64Array(w);
+      mask = sweep(w, rows, cols, u, { grid: null, prune: choice }).mask as Uint8Array;
+      exact = false;
+      if (budget > 0 && exactCost(mask, rows, cols) <= budget) {
+        const ex = new Float64Array(rows * cols);
+        // Exact for the damped H; kept only when it is also better for the undamped one.
+        if (reconstructExact(ex, p.w0, hd, rows, cols, mask) && outputError(ex, p.w0, h, rows, cols) <= outputError(w, p.w0, h, rows, cols)) {
+          w.set(ex);
+          exact = true;
+        }
       }
+      void start;
     }
   }
   if (plan.grid) {

@@ -24,8 +24,12 @@ import type { Encoding } from '../passes/types.js';
 import { type TensorJob, transform } from '../pipeline.js';
 import type { Recipe } from '../recipe.js';
 import { type MatrixLayout, hasGrid, layerGrid } from './grids.js';
-import { type LayerPlan, type LayerSolution, solveLayer } from './layer.js';
+import { DEFAULT_DAMP, type LayerPlan, type LayerSolution, solveLayer } from './layer.js';
+import { choleskySolve, dampedCholesky } from './linalg.js';
 import { LayerInputs } from './patches.js';
+
+/** Columns per OBS mask choice (SolveOptions.maskBlock). */
+export const DEFAULT_MASK_BLOCK = 128;
 
 /** Values the pipeline encodes for a tensor instead of its stored ones. */
 export interface SolvedTensor {
@@ -46,8 +50,22 @@ export interface SolveOptions {
   biasCorrection?: boolean;
   /** Relative damping of H (default 0.01). */
   damp?: number;
-  /** OBS masks: columns per choice (default: the whole layer at once). */
+  /**
+   * OBS masks: columns per choice, from the weights as the sweep has updated them
+   * (default 128, as SparseGPT; on the MNIST MLP at 90 % it kept 0.3-0.5 points more
+   * accuracy than one choice across the whole layer from the original weights).
+   */
   maskBlock?: number;
+  /**
+   * Aim each layer at the uncompressed model's output instead of its own weights on the
+   * compressed inputs: with x₀ the layer's input in the original model and x in the
+   * compressed one, the target weights are W* = W E[x₀xᵀ] E[xxᵀ]⁻¹ (the least-squares
+   * fit of W x₀ from x), so a layer also makes up for the error of the layers before it.
+   * Costs a second forward pass per layer (default true).
+   */
+  compensate?: boolean;
+  /** OBS: unstructured masks grown over this many steps, each reconstructed (default 1). */
+  rounds?: number;
   /** Largest layer input dimension solved (larger layers keep the pipeline's passes; default 8192). */
   maxDim?: number;
 }
@@ -148,6 +166,8 @@ export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe
   } catch (e) {
     throw calibrationMismatch(e, data.source);
   }
+  // The uncompressed model, for the reference inputs of every layer (SolveOptions.compensate).
+  const ref = o.compensate === false ? null : await openCapture(artifacts, model.format, data, data.source);
   const byName = new Map(jobs.map((j) => [j.info.name, j]));
   const result: SolveResult = { tensors: new Map(), layers: [], notes: [...session.skipped.map((s) => `not solved: ${s}`)] };
   try {
@@ -163,11 +183,13 @@ export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe
       const job = byName.get(layer.kernel);
       if (!job) continue;
       const t0 = performance.now();
-      const solved = await solveOne(model, session, layer, job, byName.get(layer.bias ?? ''), recipe, data, o, result);
+      const refLayer = ref?.layers.find((l) => l.kernel === layer.kernel) ?? null;
+      const solved = await solveOne(model, session, ref && refLayer ? { session: ref, layer: refLayer } : null, layer, job, byName.get(layer.bias ?? ''), recipe, data, o, result);
       if (solved) result.layers.push({ ...solved, seconds: (performance.now() - t0) / 1000 });
     }
   } finally {
     session.dispose();
+    ref?.dispose();
   }
   return result;
 }
@@ -176,6 +198,7 @@ export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe
 async function solveOne(
   model: Model,
   session: CaptureSession,
+  ref: { session: CaptureSession; layer: SolvableLayer } | null,
   layer: SolvableLayer,
   job: TensorJob,
   biasJob: TensorJob | undefined,
@@ -190,15 +213,27 @@ async function solveOne(
   const obs = job.prune && o.pruneMethod === 'obs' && !(nm && layer.kind === 'depthwise');
   const gptq = job.quantizer !== null && !job.keepGrid && o.quantizeMethod === 'gptq' && job.quantizer !== 'float16' && job.quantizer !== 'uint16';
   const original = (await model.readValues(job.info)) as Float32Array;
-  const inputs = new LayerInputs(layer, data.samples);
+  const inputs = new LayerInputs(layer, data.samples, ref !== null);
   const tooWide = inputs.dim > (o.maxDim ?? 8192);
   if ((!obs && !gptq) || tooWide) {
     if (tooWide) result.notes.push(`not solved: ${name} (input dimension ${inputs.dim} > ${o.maxDim ?? 8192}); its passes run as without calibration`);
     if (job.prune || job.quantizer) session.setWeight(name, transform(job, new Float32Array(original), recipe).enc.decoded, job.info.entry.shape);
     return null;
   }
-  await session.inputs(layer, (x, shape) => inputs.add(x, shape));
+  // Batch by batch, with the uncompressed model's activation of the same batch beside it.
+  const refs = ref ? ref.session.inputs(ref.layer) : null;
+  for await (const a of session.inputs(layer)) {
+    const r = refs ? await refs.next() : null;
+    inputs.add(a.x, a.shape, r && !r.done ? r.value.x : undefined);
+  }
+  if (refs) await refs.return(undefined);
   const stats = inputs.results();
+  // The weights each layer aims at: W* when compensating (see SolveOptions.compensate), else W.
+  const aim = (w0: Float64Array, k: number, rows: number, cols: number): Float64Array => {
+    const st = stats[k];
+    return st.cross ? compensatedTarget(w0, st.h, st.cross, rows, cols, o.damp ?? DEFAULT_DAMP, name) : w0;
+  };
+  const meanRef = (k: number): Float64Array => stats[k].refMean ?? stats[k].mean;
   const shape = job.info.entry.shape;
   // Magnitude masks (--prune-method magnitude with gptq) are fixed before the sweep.
   const start = job.prune && !obs ? magnitudePruned(job, original, recipe) : original;
@@ -212,7 +247,7 @@ async function solveOne(
     if (!hasGrid(enc.encoding)) throw new Error(`solveModel: ${enc.encoding.kind} has no grid`);
     encoding = enc.encoding;
   };
-  const base: Omit<LayerPlan, 'prune' | 'grid'> = { actOrder: o.actOrder, damp: o.damp };
+  const base: Omit<LayerPlan, 'prune' | 'grid'> = { actOrder: o.actOrder, damp: o.damp, rounds: o.rounds };
   const out = new Float32Array(start);
   const shifts: { layout: MatrixLayout; s: LayerSolution; ch: number }[] = [];
   let error = 0;
@@ -221,19 +256,19 @@ async function solveOne(
     const l = kernelLayout(layer);
     const w0 = toMatrix(original, l);
     const fixed = job.prune && !obs ? maskOf(toMatrix(start, l)) : null;
-    const prune: LayerPlan['prune'] = obs ? (nm ? { kind: 'nm', n: nm.n, m: nm.m, run: layer.kind === 'conv2d' ? shape[2] : l.cols } : { kind: 'unstructured', sparsity, maskBlock: Math.min(l.cols, o.maskBlock ?? l.cols) }) : fixed ? { kind: 'fixed', mask: fixed } : null;
+    const prune: LayerPlan['prune'] = obs ? (nm ? { kind: 'nm', n: nm.n, m: nm.m, run: layer.kind === 'conv2d' ? shape[2] : l.cols } : { kind: 'unstructured', sparsity, maskBlock: Math.min(l.cols, o.maskBlock ?? DEFAULT_MASK_BLOCK) }) : fixed ? { kind: 'fixed', mask: fixed } : null;
     const grid = gptq ? (w: Float64Array) => (gridOf([l], [w]), layerGrid(encoding as Encoding, shape, l)) : null;
     // A fixed (magnitude) mask starts from the original weights too: the sweep zeroes them and compensates.
-    const s = solveLayer({ name, rows: l.rows, cols: l.cols, w0, h: stats[0].h, mean: stats[0].mean }, { ...base, prune, grid });
+    const s = solveLayer({ name, rows: l.rows, cols: l.cols, w0: aim(w0, 0, l.rows, l.cols), h: stats[0].h, mean: stats[0].mean }, { ...base, prune, grid });
     fromMatrix(s.w, l, out);
-    shifts.push({ layout: l, s, ch: 0 });
+    shifts.push({ layout: l, s: { ...s, shift: shiftOf(s.w, stats[0].mean, w0, meanRef(0), l) }, ch: 0 });
     error = s.error;
     exact = s.exact;
   } else {
     // Depthwise: every channel its own small layer; the grid is the whole tensor's, fitted after pruning every channel.
     const C = shape[2];
     const layouts = Array.from({ length: C }, (_, ch) => depthwiseLayout(shape, ch));
-    const mats = layouts.map((l) => toMatrix(original, l));
+    const mats = layouts.map((l, ch) => aim(toMatrix(original, l), ch, l.rows, l.cols));
     const masks: (Uint8Array | null)[] = layouts.map(() => null);
     if (job.prune) {
       layouts.forEach((l, ch) => {
@@ -252,7 +287,7 @@ async function solveOne(
         ? solveLayer({ name, rows: l.rows, cols: l.cols, w0: mats[ch], h: stats[ch].h, mean: stats[ch].mean }, { ...base, prune: mask ? { kind: 'fixed', mask } : null, grid: () => layerGrid(encoding as Encoding, shape, l) })
         : { w: mats[ch], mask, shift: new Float64Array(l.rows), error: 0, exact: false, damp: 0 };
       fromMatrix(s.w, l, out);
-      shifts.push({ layout: l, s: { ...s, shift: shiftOf(s.w, w0, stats[ch].mean, l) }, ch });
+      shifts.push({ layout: l, s: { ...s, shift: shiftOf(s.w, stats[ch].mean, w0, meanRef(ch), l) }, ch });
       error += gptq ? s.error : 0;
     });
     exact = false;
@@ -289,13 +324,37 @@ function maskOf(m: Float64Array): Uint8Array {
   return mask;
 }
 
-/** Per row of a layout: (w - w0) · mean. */
-function shiftOf(w: Float64Array, w0: Float64Array, mean: Float64Array, l: MatrixLayout): Float64Array {
+/** Per row of a layout: the mean output shift ŵ · mean(x) - w0 · mean(x₀) (compressed against original). */
+function shiftOf(w: Float64Array, mean: Float64Array, w0: Float64Array, refMean: Float64Array, l: MatrixLayout): Float64Array {
   const out = new Float64Array(l.rows);
   for (let r = 0; r < l.rows; r++) {
     let s = 0;
-    for (let c = 0; c < l.cols; c++) s += (w[r * l.cols + c] - w0[r * l.cols + c]) * mean[c];
+    for (let c = 0; c < l.cols; c++) s += w[r * l.cols + c] * mean[c] - w0[r * l.cols + c] * refMean[c];
     out[r] = s;
+  }
+  return out;
+}
+
+/**
+ * W* = W0 + W0 (C - H)(H + λI)⁻¹ (C = 2 E[x₀xᵀ], H = 2 E[xxᵀ]), row by row through one
+ * Cholesky factor: the least-squares W0 C H⁻¹ written so that the damping only shrinks
+ * the correction, never W0 itself (with identical inputs, C = H, it is W0 exactly).
+ */
+function compensatedTarget(w0: Float64Array, h: Float64Array, cross: Float64Array, rows: number, cols: number, damp: number, name: string): Float64Array {
+  const { l } = dampedCholesky(h, cols, damp, `tensor "${name}"`);
+  const out = new Float64Array(rows * cols);
+  const v = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    // (W0 (C - H))_r,j = Σ_i W0_r,i (C - H)_i,j; then solve (H + λI) y = that row (H symmetric).
+    v.fill(0);
+    for (let i = 0; i < cols; i++) {
+      const wi = w0[r * cols + i];
+      if (wi === 0) continue;
+      const at = i * cols;
+      for (let j = 0; j < cols; j++) v[j] += wi * (cross[at + j] - h[at + j]);
+    }
+    choleskySolve(l, cols, v);
+    for (let j = 0; j < cols; j++) out[r * cols + j] = w0[r * cols + j] + v[j];
   }
   return out;
 }
@@ -306,6 +365,8 @@ export interface SolveJobsOptions {
   data?: Dataset;
   /** Solver settings beyond the recipe's (damping, mask block, widest layer). */
   solver?: Partial<SolveOptions>;
+  /** The folder the recipe's calibration file is relative to (default: the process's). */
+  cwd?: string;
 }
 
 /** What the solvers did in a compress run (CompressResult.solver). */
@@ -324,7 +385,7 @@ export async function solveJobs(model: Model, jobs: TensorJob[], recipe: Recipe,
   const c = recipe.calibration;
   if (!c || (c.quantizeMethod === 'rtn' && c.pruneMethod === 'magnitude')) return null;
   const t0 = performance.now();
-  const data = o.data ?? (await readData(path.resolve(c.file)));
+  const data = o.data ?? (await readData(path.resolve(o.cwd ?? '.', c.file)));
   if (data.samples === 0) throw new McError('BAD_VALUE', `--calibration ${c.file}: expected calibration samples, found none`);
   await useBackend('wasm');
   const r = await solveModel(model, jobs, recipe, data, { quantizeMethod: c.quantizeMethod, pruneMethod: c.pruneMethod, actOrder: c.actOrder, biasCorrection: c.biasCorrection, ...o.solver });

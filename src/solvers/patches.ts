@@ -37,11 +37,15 @@ export class LayerInputs {
   private step = 0;
   private counter = 0;
   private row = new Float64Array(0);
+  private refRow = new Float64Array(0);
+  /** Batches come with the uncompressed model's activation too (add's `ref`). */
+  private readonly paired: boolean;
 
-  /** For `layer`, over `samples` calibration samples in all. */
-  constructor(layer: SolvableLayer, samples: number, maxWork = DEFAULT_CAPTURE_WORK) {
+  /** For `layer`, over `samples` calibration samples in all; `paired`: every batch comes with its reference activation. */
+  constructor(layer: SolvableLayer, samples: number, paired = false, maxWork = DEFAULT_CAPTURE_WORK) {
     this.layer = layer;
     this.samples = samples;
+    this.paired = paired;
     this.maxWork = maxWork;
   }
 
@@ -61,17 +65,25 @@ export class LayerInputs {
     this.step = Math.max(1, Math.ceil((this.samples * positions) / cap));
   }
 
-  /** Fold one batch of the layer's input activation (NHWC for convs, [..., in] for Dense). */
-  add(x: Float32Array, shape: number[]): void {
+  /**
+   * Fold one batch of the layer's input activation (NHWC for convs, [..., in] for Dense);
+   * `ref` (paired only): the same batch's activation in the uncompressed model.
+   */
+  add(x: Float32Array, shape: number[], ref?: Float32Array): void {
     const l = this.layer;
     const d = this.dim;
+    const pair = this.paired && ref !== undefined;
     if (l.kind === 'dense') {
-      if (this.accs.length === 0) this.accs = [new HessianAccumulator(d)];
+      if (this.accs.length === 0) this.accs = [new HessianAccumulator(d, this.paired)];
       const rows = x.length / d;
       const per = shape.length > 1 ? rows / shape[0] : rows;
       this.fix(per);
       const acc = this.accs[0];
-      for (let r = 0; r < rows; r++) if (this.counter++ % this.step === 0) acc.addRows(x, 1, r * d);
+      for (let r = 0; r < rows; r++) {
+        if (this.counter++ % this.step !== 0) continue;
+        if (pair) acc.addPair(x, r * d, ref, r * d);
+        else acc.addRows(x, 1, r * d);
+      }
       return;
     }
     const [b, hIn, wIn, cIn] = shape;
@@ -82,10 +94,12 @@ export class LayerInputs {
     const gx = axisGeometry(wIn, kw, conv.strides[1], conv.dilations[1], p === 'same' || p === 'valid' ? p : [p[2], p[3]]);
     this.fix(gy.out * gx.out);
     const depthwise = l.kind === 'depthwise';
-    if (this.accs.length === 0) this.accs = depthwise ? Array.from({ length: cIn }, () => new HessianAccumulator(d)) : [new HessianAccumulator(d)];
+    if (this.accs.length === 0) this.accs = depthwise ? Array.from({ length: cIn }, () => new HessianAccumulator(d, this.paired)) : [new HessianAccumulator(d, this.paired)];
     const width = kh * kw * cIn;
     if (this.row.length < width) this.row = new Float64Array(width);
+    if (pair && this.refRow.length < width) this.refRow = new Float64Array(width);
     const row = this.row;
+    const refRow = this.refRow;
     const [sh, sw] = conv.strides;
     const [dh, dw] = conv.dilations;
     for (let s = 0; s < b; s++) {
@@ -103,9 +117,13 @@ export class LayerInputs {
               const k = i * kw + j;
               if (depthwise) for (let c = 0; c < cIn; c++) row[c * d + k] = inside ? x[src + c] : 0;
               else for (let c = 0; c < cIn; c++) row[k * cIn + c] = inside ? x[src + c] : 0;
+              if (pair && depthwise) for (let c = 0; c < cIn; c++) refRow[c * d + k] = inside ? ref[src + c] : 0;
+              else if (pair) for (let c = 0; c < cIn; c++) refRow[k * cIn + c] = inside ? ref[src + c] : 0;
             }
           }
-          if (depthwise) for (let c = 0; c < cIn; c++) this.accs[c].addRows(row, 1, c * d);
+          if (pair && depthwise) for (let c = 0; c < cIn; c++) this.accs[c].addPair(row, c * d, refRow, c * d);
+          else if (pair) this.accs[0].addPair(row, 0, refRow, 0);
+          else if (depthwise) for (let c = 0; c < cIn; c++) this.accs[c].addRows(row, 1, c * d);
           else this.accs[0].addRows(row, 1, 0);
         }
       }
@@ -113,7 +131,7 @@ export class LayerInputs {
   }
 
   /** The Hessians and mean inputs: one, or one per channel (depthwise). */
-  results(): Array<{ h: Float64Array; mean: Float64Array; count: number }> {
+  results(): ReturnType<HessianAccumulator['result']>[] {
     return this.accs.map((a) => a.result());
   }
 }
