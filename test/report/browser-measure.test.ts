@@ -77,9 +77,10 @@ describe('report --browser', () => {
       for (const net of report.networks) {
         const predicted = m.container ? devtoolsTransferTime({ container: sent[0] }, net) : devtoolsTransferTime({ json: sent[0], weights: sent.slice(1) }, net);
         const measured = (m.browser?.[net.name] as typeof fast).transferMs;
-        // Throttling never delivers faster than its rate; page and loopback overhead add a little.
+        // Throttling never delivers faster than its rate; the page, the throttle's own delay and
+        // a busy CPU (the suite runs files in parallel) add a little: 0-2 % and 30-100 ms when idle.
         expect(measured, `${m.name} @${net.name}`).toBeGreaterThanOrEqual(0.97 * predicted);
-        expect(measured, `${m.name} @${net.name}`).toBeLessThanOrEqual(1.35 * predicted + 100);
+        expect(measured, `${m.name} @${net.name}`).toBeLessThanOrEqual(1.1 * predicted + 400);
       }
     }
   });
@@ -137,7 +138,7 @@ describe('the time-to-first-prediction budget', () => {
   it('turns the browser on and exits 1 when a model is slower than the limit', async () => {
     const failing = await cli(['report', 'fixtures/digits-cnn', 'fixtures/digits-cnn', '--network', 'broadband', '--runs', '1', '--max-time-to-first-prediction', '1ms@broadband']);
     expect(failing.code).toBe(1);
-    expect(failing.stderr).toMatch(/^maas-compress: budget not met: max-time-to-first-prediction@broadband for "fixtures\/digits-cnn": limit 1 ms, actual \d+ ms\n$/);
+    expect(failing.stderr).toMatch(/^maas-compress: budget not met: max-time-to-first-prediction@broadband for "fixtures\/digits-cnn": limit 1 ms, actual [\d.]+ m?s\n$/);
     const passing = await cli(['report', 'fixtures/digits-cnn', 'fixtures/digits-cnn', '--network', 'broadband', '--runs', '1', '--max-time-to-first-prediction', '60s@broadband', '--json']);
     expect(passing.code, passing.stderr).toBe(0);
     const r = JSON.parse(passing.stdout) as Report;
