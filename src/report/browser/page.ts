@@ -21,8 +21,6 @@ export interface RunTimes {
   buildMs: number;
   firstPredictionMs: number;
   predictionMs: number;
-  /** Bytes the page received (decoded bodies), to check the right files were loaded. */
-  bytes: number;
 }
 
 /** The slice of the tfjs global the page functions use. */
@@ -40,7 +38,6 @@ interface PageModel {
 interface PageArtifacts {
   format?: string;
   modelTopology?: { node?: unknown };
-  weightData?: ArrayBuffer | ArrayBuffer[];
 }
 interface PageGlobals {
   tf: {
@@ -74,21 +71,17 @@ export async function pageMeasure(a: { url: string; container: boolean; steady: 
   const tf = g.tf;
   const t0 = performance.now();
   let artifacts: PageArtifacts;
-  let bytes = 0;
   let t1: number;
   if (a.container) {
     const res = await fetch(a.url);
     if (!res.ok) throw new Error(`${a.url}: HTTP ${res.status}`);
     const body = new Uint8Array(await res.arrayBuffer());
     t1 = performance.now();
-    bytes = body.length;
     artifacts = await g.maasCompressLoader.mczLoader(body, { name: a.url }).load();
   } else {
     // What tf.loadLayersModel(url) / tf.loadGraphModel(url) do: model.json, then every weight file at once.
     artifacts = await tf.io.http(a.url).load();
     t1 = performance.now();
-    const w = artifacts.weightData;
-    bytes = w === undefined ? 0 : Array.isArray(w) ? w.reduce((s, b) => s + b.byteLength, 0) : w.byteLength;
   }
   const t2 = performance.now();
   const graph = artifacts.format === 'graph-model' || Array.isArray(artifacts.modelTopology?.node);
@@ -134,5 +127,5 @@ export async function pageMeasure(a: { url: string; container: boolean; steady: 
   steady.sort((p, q) => p - q);
   for (const x of xs) x.dispose();
   model.dispose();
-  return { transferMs: t1 - t0, decodeMs: t2 - t1, buildMs: t3 - t2, firstPredictionMs: t4 - t3, predictionMs: steady[Math.floor(steady.length / 2)], bytes };
+  return { transferMs: t1 - t0, decodeMs: t2 - t1, buildMs: t3 - t2, firstPredictionMs: t4 - t3, predictionMs: steady[Math.floor(steady.length / 2)] };
 }
