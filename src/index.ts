@@ -29,6 +29,9 @@ export { findChromium, CHROMIUM_ENV, CHROMIUM_PATHS } from './report/browser/chr
 export { devtoolsConditions, devtoolsTransferTime, type DevtoolsConditions } from './report/browser/throttle.js';
 export type { BrowserBackend } from './report/browser/assets.js';
 export { readData, type Dataset } from './eval/data.js';
+export { tuneModel, sensitivityOf, DEFAULT_MARGIN, type TuneOptions, type TuneResult, type SensitivityRunOptions, type Objective, type PlanRow } from './tune/tune.js';
+export type { Sensitivity, TensorSensitivity, CandidateEffect, Damage } from './tune/sensitivity.js';
+export { readRecipeFile, recipeFileFrom, recipeFileText, weightsFingerprint, RECIPE_FORMAT, RECIPE_VERSION, type RecipeFile } from './tune/recipe-file.js';
 export { modelSizes, isContainerPath, type Sizes } from './size.js';
 export { run, type CliIo } from './cli/index.js';
 export { VERSION } from './version.js';

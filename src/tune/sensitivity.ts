@@ -18,6 +18,7 @@ import type { Model } from '../model/load.js';
 import type { Reference, Target } from './capture.js';
 import { type CandidateOptions, type Tried, candidatesFor, tryCandidate } from './candidates.js';
 import type { PlanEvaluator } from './evaluate.js';
+import { type ProbeJob, probeAll } from './probe.js';
 
 /** Figures of one tensor change: measured by a full run, or predicted from the probe. */
 export interface Damage {
@@ -58,8 +59,10 @@ export interface TensorSensitivity {
 export interface SensitivityOptions extends CandidateOptions {
   /** Measure every candidate with a full-model run too (slow; checks the prediction). */
   full?: boolean;
-  /** Called before each tensor. */
+  /** Called as each tensor's probe is done. */
   onProgress?: (done: number, total: number, name: string) => void;
+  /** Probe on worker threads: what they need to open the model, and how many (0: on this thread). */
+  parallel?: { job: Omit<ProbeJob, 'names' | 'data' | 'outputs' | 'energy'>; threads: number };
 }
 
 /** Everything measureSensitivity found, tensors most sensitive first. */
@@ -68,68 +71,6 @@ export interface Sensitivity {
   /** Full-model runs it took (the reference run not counted). */
   runs: number;
   method: 'probe' | 'probe+full';
-}
-
-/** A small seeded generator (mulberry32), so probes are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-/** The probe's values: the original plus seeded Gaussian noise scaled per output channel as int8 rounding would be. */
-export function probeValues(t: Target): { values: Float32Array; noise: number } {
-  const v = t.values;
-  const inner = t.axis === null ? v.length : t.shape.slice(t.axis + 1).reduce((a, b) => a * b, 1);
-  const dim = t.axis === null ? 1 : t.shape[t.axis];
-  const channelOf = (i: number) => (t.axis === null ? 0 : Math.floor(i / inner) % dim);
-  const max = new Float64Array(dim);
-  for (let i = 0; i < v.length; i++) {
-    const c = channelOf(i);
-    const a = Math.abs(v[i]);
-    if (a > max[c] && Number.isFinite(a)) max[c] = a;
-  }
-  const r = rng(hash(t.name));
-  const out = new Float32Array(v.length);
-  let noise = 0;
-  for (let i = 0; i < v.length; i++) {
-    // Box-Muller; one of the pair is enough here.
-    const g = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-    out[i] = v[i] + g * (max[channelOf(i)] / 127 / Math.sqrt(12));
-    const d = out[i] - v[i];
-    noise += d * d;
-  }
-  return { values: out, noise };
-}
-
-/** Output error energy per output and sample of `heads` against the reference. */
-export function errorEnergy(ref: Reference, heads: { values: Float32Array }[]): Float64Array[] {
-  return ref.outputs.map((o, k) => {
-    const n = ref.data.samples;
-    const width = n ? o.values.length / n : 0;
-    const e = new Float64Array(n);
-    const c = heads[k].values;
-    for (let s = 0; s < n; s++) {
-      let sum = 0;
-      for (let i = s * width, end = i + width; i < end; i++) {
-        const d = c[i] - o.values[i];
-        sum += d * d;
-      }
-      e[s] = sum;
-    }
-    return e;
-  });
 }
 
 /** Predicted damage of weight noise energy `noise` from a tensor's gains. */
@@ -186,15 +127,27 @@ function energyGainOf(ref: Reference, gains: Float64Array[]): number {
 export async function measureSensitivity(model: Model, targets: Target[], ev: PlanEvaluator, ref: Reference, opts: SensitivityOptions = {}): Promise<Sensitivity> {
   const runs0 = ev.runs;
   const out: TensorSensitivity[] = [];
+  // The probes run on worker threads while this thread measures every candidate's bytes and noise.
+  const probing = probeAll(targets, ev, ref, opts.parallel?.job ?? { model: '', backend: 'wasm', minElements: 0, labelAt: 0 }, opts.parallel?.threads ?? 0, opts.onProgress);
+  probing.catch(() => undefined); // awaited below
+  let triedAll: Tried[][] | null = null;
+  if (opts.parallel?.threads) {
+    triedAll = [];
+    for (const t of targets) {
+      const row: Tried[] = [];
+      for (const c of candidatesFor(t, opts)) {
+        row.push(tryCandidate(model, t, c));
+        // Let the workers' messages in between candidates, so that each gets its next tensor without waiting.
+        await new Promise((r) => setImmediate(r));
+      }
+      triedAll.push(row);
+    }
+  }
+  const probes = await probing;
   for (const [i, t] of targets.entries()) {
-    opts.onProgress?.(i, targets.length, t.name);
-    const probe = probeValues(t);
-    ev.loadValues(t, probe.values);
-    const pm = await ev.measure(ref, `${t.name} (probe)`);
-    ev.restore(t);
-    const energy = errorEnergy(ref, pm.heads);
-    const gains = energy.map((e) => e.map((x) => (probe.noise > 0 ? x / probe.noise : 0)));
-    const tried = candidatesFor(t, opts).map((c) => tryCandidate(model, t, c));
+    const pr = probes[i];
+    const gains = pr.energy.map((e) => e.map((x) => (pr.noise > 0 ? x / pr.noise : 0)));
+    const tried = triedAll ? triedAll[i] : candidatesFor(t, opts).map((c) => tryCandidate(model, t, c));
     const keepBytes = tried[0].bytes;
     const candidates: CandidateEffect[] = [];
     for (const c of tried) {
@@ -210,15 +163,14 @@ export async function measureSensitivity(model: Model, targets: Target[], ev: Pl
       name: t.name,
       shape: t.shape,
       keepBytes,
-      probe: { noise: probe.noise, cosineMin: pm.metrics.cosineMin, sqnrDb: pm.metrics.sqnrDb, accuracyDrop: pm.accuracyDrop },
+      probe: { noise: pr.noise, cosineMin: pr.cosineMin, sqnrDb: pr.sqnrDb, accuracyDrop: pr.accuracyDrop },
       gain: relativeGain(ref, gains),
       energyGain: energyGainOf(ref, gains),
       gains,
       candidates,
     });
   }
-  opts.onProgress?.(targets.length, targets.length, 'done');
   // Most sensitive first: the worst cosine the probe measured (the same relative noise for every tensor).
   out.sort((a, b) => a.probe.cosineMin - b.probe.cosineMin || b.gain - a.gain);
-  return { tensors: out, runs: ev.runs - runs0, method: opts.full ? 'probe+full' : 'probe' };
+  return { tensors: out, runs: ev.runs - runs0 + (opts.parallel?.threads ? targets.length : 0), method: opts.full ? 'probe+full' : 'probe' };
 }

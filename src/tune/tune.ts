@@ -26,6 +26,7 @@ import { deflateSync } from 'fflate';
 import { measureTensor } from '../mcz/write.js';
 import { type Sensitivity, measureSensitivity } from './sensitivity.js';
 import { splitData } from './split.js';
+import { probeThreads } from './probe.js';
 
 /**
  * Default share of each budget's allowed damage kept in reserve on the calibration
@@ -126,6 +127,7 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
     const sens: Sensitivity = await measureSensitivity(model, targets, ev, cal, {
       sparsities: o.sparsities,
       stockOnly: !container,
+      parallel: session.parallel,
       onProgress: (d, n, what) => o.onProgress?.('sensitivity', d, n, what),
     });
     const msSens = performance.now() - ts;
@@ -208,6 +210,8 @@ export interface SessionOptions {
   include?: string[];
   exclude?: string[];
   backend?: BackendName;
+  /** Worker threads for the probes (default: one per core, see probeThreads; 0: none). */
+  threads?: number;
 }
 
 /** A loaded model, its targets and the original's outputs on the search inputs: what sensitivity and tune share. */
@@ -217,12 +221,14 @@ export interface Session {
   targets: Target[];
   reference: Reference;
   ev: PlanEvaluator;
+  /** How the probes run: what a probe thread needs to open the same session, and how many threads. */
+  parallel: { job: { model: string; backend: BackendName; minElements: number; labelAt: number }; threads: number };
   close(): Promise<void>;
 }
 
 /** Load the model into tfjs, capture its targets and its outputs on `data`. */
 export async function openSession(o: SessionOptions, data: Dataset): Promise<Session> {
-  await useBackend(o.backend ?? 'wasm');
+  const backend = await useBackend(o.backend ?? 'wasm');
   const model = await loadModel(o.model);
   let runnable: Runnable | undefined;
   const close = async () => {
@@ -238,7 +244,8 @@ export async function openSession(o: SessionOptions, data: Dataset): Promise<Ses
     if (!targets.length) throw new McError('USAGE', `${model.file}: no float32 tensor with at least ${min} elements: nothing to measure (lower --min-elements)`);
     const reference = await captureReference(runnable, data);
     const labelAt = labelIndex(reference.outputs.map((h) => h.name), o.labelOutput);
-    return { model, runnable, targets, reference, ev: new PlanEvaluator(model, runnable, targets, labelAt), close };
+    const parallel = { job: { model: model.file, backend, minElements: min, labelAt }, threads: probeThreads(targets.length, o.threads) };
+    return { model, runnable, targets, reference, ev: new PlanEvaluator(model, runnable, targets, labelAt), parallel, close };
   } catch (e) {
     await close();
     throw e;
@@ -268,7 +275,7 @@ export async function sensitivityOf(o: SensitivityRunOptions): Promise<Sensitivi
   const data = await readData(o.data, { labels: !o.noLabels, labelsFile: o.labelsFile });
   const s = await openSession(o, data);
   try {
-    const r = await measureSensitivity(s.model, s.targets, s.ev, s.reference, { sparsities: o.sparsities, full: o.full, onProgress: o.onProgress });
+    const r = await measureSensitivity(s.model, s.targets, s.ev, s.reference, { sparsities: o.sparsities, full: o.full, onProgress: o.onProgress, parallel: s.parallel });
     return { ...r, data: { source: data.source, samples: data.samples }, ms: performance.now() - t0 };
   } finally {
     await s.close();
