@@ -24,7 +24,7 @@ const common = {
   bundle: true,
   minify: true,
   platform: 'browser',
-  target: 'es2020',
+  target: 'es2022',
   legalComments: 'none',
   write: false,
   logLevel: 'error',

@@ -8,8 +8,8 @@
  * locates and checksums each section. All integers are little-endian. Browser-safe.
  */
 import { McError } from '../errors.js';
-import { decodeTable, toFloat16Bits } from '../model/float16.js';
-import { clusterChannels, groupLayout } from '../passes/codes.js';
+import { float16ToFloat32, toFloat16Bits } from '../model/float16.js';
+import { groupLayout } from '../passes/codes.js';
 import type { ClusterCodebook, IntNGrid } from '../passes/types.js';
 import { decodeBody, readBody, writeBody } from './body.js';
 import { ByteReader, type ByteWriter } from './bytes.js';
@@ -122,7 +122,7 @@ function readHeader(src: FramingSource, source: string): number {
   const bytes = src.bytes(0, Math.min(src.size, HEADER_BYTES));
   const n = Math.min(bytes.length, MAGIC.length);
   if (n === 0 || !sameBytes(bytes, 0, MAGIC.subarray(0, n))) {
-    throw new McError('BAD_MANIFEST', `${source}: not a .mcz file (expected the bytes 89 4D 43 5A 0D 0A 1A 0A at the start)`);
+    throw new McError('BAD_MANIFEST', `${source}: not a .mcz file (it does not start with the .mcz magic bytes)`);
   }
   if (bytes.length < HEADER_BYTES) throw new McError('SIZE_MISMATCH', `${source}: truncated: ${bytes.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
@@ -132,7 +132,7 @@ function readHeader(src: FramingSource, source: string): number {
   }
   if (version === 0) throw new McError('BAD_MANIFEST', `${source}: format version 0 does not exist (corrupt header)`);
   const flags = dv.getUint32(12, true);
-  if (flags !== 0) throw new McError('BAD_MANIFEST', `${source}: header flags ${flags} are not defined in format version ${version} (corrupt header)`);
+  if (flags !== 0) throw new McError('BAD_MANIFEST', `${source}: unknown header flags ${flags} (corrupt header)`);
   return version;
 }
 
@@ -172,7 +172,7 @@ export function readFramingFrom(
   if (tableOffset + tableLength !== size - FOOTER_BYTES || tableLength < TABLE_FIXED_BYTES || (tableLength - TABLE_FIXED_BYTES) % TABLE_ROW_BYTES !== 0) {
     throw new McError('SIZE_MISMATCH', `${source}: footer: table of ${tableLength} bytes at byte ${tableOffset} does not end at the footer (byte ${size - FOOTER_BYTES}); truncated or corrupt`);
   }
-  if (tableLength > limits.table) throw new McError('SIZE_MISMATCH', `${source}: footer: a table of ${tableLength} bytes is more than this reader accepts (${limits.table}); corrupt file`);
+  if (tableLength > limits.table) throw new McError('SIZE_MISMATCH', `${source}: footer: a table of ${tableLength} bytes, over this reader's limit of ${limits.table} (corrupt file)`);
   const tableBytes = src.bytes(tableOffset, tableLength);
   if (crc32(tableBytes) !== tableCrc) throw new McError('BAD_MANIFEST', `${source}: table: checksum mismatch (corrupt file)`);
   const r = new ByteReader(tableBytes, 0, tableLength, `${source}: table`, tableOffset);
@@ -186,7 +186,7 @@ export function readFramingFrom(
   for (let i = 0; i < count; i++) {
     const s = { offset: r.u64('section offset'), length: r.u64('section length'), crc: r.u32('section checksum') };
     if (s.offset !== at || s.length > tableOffset - at) {
-      throw new McError('SIZE_MISMATCH', `${source}: table: tensor section ${i} claims bytes ${s.offset}..${s.offset + s.length}, expected it to start at ${at} and end by ${tableOffset}`);
+      throw new McError('SIZE_MISMATCH', `${source}: table: tensor section ${i} claims bytes ${s.offset}..${s.offset + s.length}, expected to start at ${at} and end by ${tableOffset}`);
     }
     tensors.push(s);
     at += s.length;
@@ -200,7 +200,7 @@ export function readFramingFrom(
       if (chunk[i] !== 0) throw new McError('BAD_MANIFEST', `${source}: padding byte ${start + i} is not zero (corrupt file)`);
     }
   }
-  if (model.length > limits.model) throw new McError('SIZE_MISMATCH', `${source}: table: a model section of ${model.length} bytes is more than this reader accepts (${limits.model}); corrupt file`);
+  if (model.length > limits.model) throw new McError('SIZE_MISMATCH', `${source}: table: a model section of ${model.length} bytes, over this reader's limit of ${limits.model} (corrupt file)`);
   const modelBytes = src.bytes(model.offset, model.length);
   if (crc32(modelBytes) !== model.crc) throw new McError('BAD_MANIFEST', `${source}: model section: checksum mismatch (corrupt file)`);
   return { table: { tensors, model, padding }, model: modelBytes, version };
@@ -223,18 +223,19 @@ function writeFloat16Body(w: ByteWriter, v: Float32Array): void {
   writeBody(w, { bytes: new Uint8Array(bits.buffer), count: v.length, width: 2, strings: false });
 }
 
-/** A body of `n` float16 bit patterns, as float32 values; `ok` checks each pattern (else `what` i is refused). */
-function readFloat16Body(r: ByteReader, n: number, what: string, ok: (h: number) => boolean): Float32Array {
-  const raw = decodeBody(readBody(r, n, 2, false, 0, null), r.bytes, `${r.where} ${what}s`);
-  const bits = new Uint16Array(raw.buffer, 0, n);
-  const t = decodeTable();
-  const out = new Float32Array(n);
+/**
+ * A body of `n` scales or centroids: float16 bits (width 2) or float32 (width 4), as
+ * float32 values; each must be finite, and > 0 when `positive`.
+ */
+function readValues(r: ByteReader, n: number, width: 2 | 4, positive: boolean, what: string): Float32Array {
+  const raw = decodeBody(readBody(r, n, width, false, 0, null), r.bytes, `${r.where} ${what}s`);
+  const v = width === 4 ? new Float32Array(raw.buffer, 0, n) : float16ToFloat32(new Uint16Array(raw.buffer, 0, n));
   for (let i = 0; i < n; i++) {
-    if (!ok(bits[i])) throw r.bad(`${what} ${i} is ${t[bits[i]]}, expected a finite${what === 'scale' ? ' positive' : ''} float16`);
-    out[i] = t[bits[i]];
+    if (!((positive ? v[i] > 0 : v[i] > -Infinity) && v[i] < Infinity)) throw r.bad(`${what} ${i} is ${v[i]}, expected a finite${positive ? ' positive' : ''} number`);
   }
-  return out;
+  return v;
 }
+
 /**
  * Write a section head: u8 kind; int8: varint (axis + 1, 0 per tensor), then the float32
  * scales as a body of their own (byte planes compress the shared exponent bytes).
@@ -249,7 +250,9 @@ export function writeHead(w: ByteWriter, h: SectionHead): void {
     w.varint(h.axis === null ? 0 : h.axis + 1);
     w.varint(h.groupSize);
     writeFloat16Body(w, h.scales);
-    if (h.zeros) writeBody(w, { bytes: h.zeros, count: h.zeros.length, width: 1, strings: false });
+    // A symmetric grid is written as affine with every zero code 2^(bits-1) - 1 (the same bytes decode to the same values, and readers need one formula); the stream is constant, a few bytes.
+    const zeros = h.zeros ?? new Uint8Array(h.scales.length).fill((1 << (h.bits - 1)) - 1);
+    writeBody(w, { bytes: zeros, count: zeros.length, width: 1, strings: false });
     return;
   }
   if (h.kind === 'cluster') {
@@ -264,57 +267,44 @@ export function writeHead(w: ByteWriter, h: SectionHead): void {
   writeBody(w, { bytes: new Uint8Array(s.buffer, s.byteOffset, s.byteLength), count: s.length, width: 4, strings: false });
 }
 
+/** An axis code: 0 for none, else axis + 1 (at most the rank). */
+function readAxis(r: ByteReader, shape: readonly number[]): number | null {
+  const code = r.count('axis', shape.length);
+  return code === 0 ? null : code - 1;
+}
+
 /**
  * Read a section head for a tensor of `shape` (whose size the caller checked) in a file of
- * format `version`; scales must be finite and positive. `charge(bytes)` is told what the
- * intN and cluster heads will allocate before they allocate it (the budget).
+ * format `version`; scales must be finite and positive, centroids finite. `charge(bytes)`
+ * is told what the intN and cluster heads will allocate before they allocate it (the budget).
  */
 export function readHead(r: ByteReader, shape: readonly number[], version = FORMAT_VERSION, charge: (bytes: number) => void = () => {}): SectionHead {
   const kind = r.u8('section kind');
   if (kind === KIND.stored) return { kind: 'stored' };
-  if ((kind === KIND.intn || kind === KIND.cluster) && version < LOW_BIT_VERSION) throw r.bad(`section kind ${kind} needs format version ${LOW_BIT_VERSION}, the header says ${version} (corrupt header)`);
-  if (kind === KIND.intn) return readIntNHead(r, shape, charge);
-  if (kind === KIND.cluster) {
-    const k = r.varint('cluster count');
-    if (k < 1 || k > 256) throw r.bad(`${k} clusters, expected 1 to 256`);
-    const code = r.count('cluster axis', shape.length);
-    const axis = code === 0 ? null : code - 1;
-    const n = clusterChannels(shape, axis).dim * k;
-    charge(6 * n);
-    return { kind: 'cluster', k, axis, centroids: readFloat16Body(r, n, 'centroid', (h) => (h & 0x7c00) !== 0x7c00) };
+  if (kind > KIND.cluster || (kind > KIND.int8 && version < LOW_BIT_VERSION)) throw r.bad(`unknown section kind ${kind} in format version ${version}`);
+  // int8: axis, float32 scales. cluster: varint k, axis, float16 centroids. intN: u8 bits, u8 flags
+  // (bit 0: symmetric), axis, group size, float16 scales, zero codes (symmetric too). One path keeps the loader small.
+  const cluster = kind === KIND.cluster;
+  const intn = kind === KIND.intn;
+  const k = cluster ? r.varint('head') : 1;
+  const bits = intn ? r.u8('head') : 8;
+  const flags = intn ? r.u8('head') : 0;
+  const axis = readAxis(r, shape);
+  const dim = axis === null ? 1 : shape[axis];
+  // int8 scales are sized by a dim of the shape; with no elements, the values' charge does not bound that dim.
+  if (kind === KIND.int8) {
+    if (shape.includes(0)) charge(4 * dim);
+    return { kind: 'int8', axis, scales: readValues(r, dim, 4, true, 'int8 scale') };
   }
-  if (kind !== KIND.int8) throw r.bad(`unknown section kind ${kind}`);
-  const code = r.count('int8 axis', shape.length);
-  const axis = code === 0 ? null : code - 1;
-  const n = axis === null ? 1 : shape[axis];
-  const raw = decodeBody(readBody(r, n, 4, false, 0, null), r.bytes, `${r.where} scales`);
-  const scales = new Float32Array(raw.buffer, 0, n);
-  for (let i = 0; i < n; i++) {
-    if (!(scales[i] > 0 && scales[i] < Infinity)) throw r.bad(`int8 scale ${i} is ${scales[i]}, expected a finite positive number`);
-  }
-  return { kind: 'int8', axis, scales };
-}
-
-/** The rest of an intN head (after its kind byte): bits, flags, axis, group size, scales, zero codes. */
-function readIntNHead(r: ByteReader, shape: readonly number[], charge: (bytes: number) => void): SectionHead {
-  const bits = r.u8('bits');
-  if (bits < 2 || bits > 8) throw r.bad(`int${bits} codes, expected 2 to 8 bits`);
-  const flags = r.u8('intN flags');
-  if (flags > 1) throw r.bad(`intN flags ${flags} are not defined`);
-  const code = r.count('intN axis', shape.length);
-  const axis = code === 0 ? null : code - 1;
-  const full = groupLayout(shape, axis, Infinity);
-  const groupSize = r.varint('group size');
-  if (groupSize < 1 || groupSize > Math.max(1, full.length)) throw r.bad(`group size ${groupSize}, expected 1 to ${Math.max(1, full.length)} (the channel's length)`);
+  // A group size beyond the channel's length is one group per channel (groupLayout clamps it; writers write the clamped size).
+  const groupSize = intn ? r.varint('head') : Infinity;
+  if (k < 1 || k > 256 || bits < 2 || bits > 8 || flags > 1 || groupSize < 1) throw r.bad('head fields out of range');
   const l = groupLayout(shape, axis, groupSize);
-  const n = l.dim * l.groups;
-  const symmetric = flags === 1;
+  const n = l.dim * (cluster ? k : l.groups);
   charge(7 * n);
-  const scales = readFloat16Body(r, n, 'scale', (h) => h !== 0 && h < 0x7c00);
-  let zeros: Uint8Array | null = null;
-  if (!symmetric) {
-    zeros = decodeBody(readBody(r, n, 1, false, 0, null), r.bytes, `${r.where} zero codes`);
-    for (let g = 0; g < n; g++) if (zeros[g] >= 1 << bits) throw r.bad(`zero code ${g} is ${zeros[g]}, outside the int${bits} range 0..${(1 << bits) - 1}`);
-  }
-  return { kind: 'intn', bits, symmetric, axis, groupSize, scales, zeros };
+  const values = readValues(r, n, 2, intn, cluster ? 'centroid' : 'scale');
+  if (cluster) return { kind: 'cluster', k, axis, centroids: values };
+  // Zero codes need no check of their own: decoding checks every code q = (byte + zero) mod 256 against the range.
+  const zeros = decodeBody(readBody(r, n, 1, false, 0, null), r.bytes, `${r.where} zero codes`);
+  return { kind: 'intn', bits, symmetric: flags === 1, axis, groupSize: l.groupSize, scales: values, zeros };
 }

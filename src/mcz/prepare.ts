@@ -8,7 +8,7 @@ import { McError } from '../errors.js';
 import { DTYPE_BYTES, QUANT_BYTES, STRING_LENGTH_BYTES, elementCount, fixedByteLength, isDType, isQuantDType } from '../model/dtypes.js';
 import type { ManifestEntry } from '../model/manifest.js';
 import { decodeTable, toFloat16Bits } from '../model/float16.js';
-import { clusterChannels, codecName, decodeIntN, groupLayout } from '../passes/codes.js';
+import { codecName, decodeIntN, groupLayout } from '../passes/codes.js';
 import type { Encoded } from '../passes/types.js';
 import type { BodyInput } from './body.js';
 import type { SectionHead } from './format.js';
@@ -40,17 +40,16 @@ const u8 = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOf
 /** The stored encoding of an entry and head, in words (as `inspect` and the summaries name them). */
 export function encodingName(entry: ManifestEntry, head: SectionHead): string {
   if (head.kind === 'int8') return head.axis === null ? 'int8' : `int8 per channel (axis ${head.axis})`;
-  if (head.kind === 'intn') return codecName(head, head.groupSize >= groupLayout(entry.shape, head.axis, Infinity).length);
-  if (head.kind === 'cluster') return codecName(head);
+  if (head.kind === 'intn' || head.kind === 'cluster') return codecName(head);
   const q = entry.quantization;
   return q ? (q.dtype === 'float16' ? 'float16' : `${q.dtype} affine`) : entry.dtype;
 }
 
 /** How the elements of a tensor of `shape` map to the channels of `axis` (null: one channel), with their scales. */
 export function channelsOf(shape: readonly number[], axis: number | null, scales: Float32Array): Channels {
-  if (axis === null) return { dim: 1, inner: Math.max(1, shape.reduce((a, d) => a * d, 1)), scales };
-  const inner = shape.slice(axis + 1).reduce((a, d) => a * d, 1);
-  return { dim: Math.max(1, shape[axis]), inner: Math.max(1, inner), scales };
+  // One channel without an axis: floor(i / inner) mod 1 is 0 whatever inner is.
+  const l = groupLayout(shape, axis, 1);
+  return { dim: Math.max(1, l.dim), inner: Math.max(1, l.inner), scales };
 }
 
 /** Bytes per element of an entry's stored form (strings: 1, their bytes are one stream). */
@@ -167,7 +166,7 @@ function checkClusters(k: Extract<Encoded['encoding'], { kind: 'cluster' }>, sha
   const rank = shape.length;
   if (!(Number.isInteger(k.k) && k.k >= 1 && k.k <= 256)) throw new McError('USAGE', `${at}: ${k.k} clusters, expected 1..256`);
   if (k.axis !== null && !(Number.isInteger(k.axis) && k.axis >= 0 && k.axis < rank)) throw new McError('USAGE', `${at}: cluster axis ${k.axis} is outside [0, ${rank})`);
-  const n = clusterChannels(shape, k.axis).dim * k.k;
+  const n = groupLayout(shape, k.axis, 1).dim * k.k;
   if (k.centroids.length !== n) throw new McError('SIZE_MISMATCH', `${at}: ${k.k} clusters per set need ${n} centroids, found ${k.centroids.length}`);
   for (const v of k.centroids) if (!isFloat16(v)) throw new McError('BAD_VALUE', `${at}: centroids must be finite float16 values, found ${v}`);
   return { kind: 'cluster', k: k.k, axis: k.axis, centroids: k.centroids };

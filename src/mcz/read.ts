@@ -12,14 +12,10 @@ import type { ManifestEntry, ModelFormat } from '../model/manifest.js';
 import { type BodyRef, decodeBody, readBody } from './body.js';
 import { ByteReader } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { BUDGET_FLOOR, BUDGET_RATIO, FORMAT_VERSION, KIND, type SectionHead, type SectionLoc, inMemory, readFramingFrom, readHead } from './format.js';
+import { BUDGET_FLOOR, BUDGET_RATIO, FORMAT_VERSION, type SectionHead, type SectionLoc, inMemory, readFramingFrom, readHead } from './format.js';
 import { type McZModelJson, decodeModelSection } from './model-section.js';
 import { channelsOf, encodingName, storedWidth } from './prepare.js';
-import { flipSignBits, int8Decode } from '../passes/int8.js';
-import { clusterChannels, decodeClusters, decodeIntN, groupLayout } from '../passes/codes.js';
-
-/** int8 values as the pass decodes them (see int8Decode). */
-export const int8Values = int8Decode;
+import { decodeCodes, groupLayout } from '../passes/codes.js';
 
 /** model.json content as a .mcz holds it (see model-section.ts). */
 export type { McZModelJson } from './model-section.js';
@@ -115,21 +111,14 @@ export function parseSection(
   const r = new ByteReader(bytes, start, start + loc.length, where, base);
   const count = elementCount(entry.shape, where);
   const strings = entry.dtype === 'string';
-  // Fixed-size tensors are charged before anything is read; strings once their length is known.
-  const fixedBytes = strings ? 0 : count * DTYPE_BYTES[entry.dtype as Exclude<typeof entry.dtype, 'string'>];
-  budget.left -= fixedBytes;
-  if (budget.left < 0) throw overBudget(source, budget.fileSize);
-  // An int8 head allocates scales sized by a dim of the shape; with no elements, nothing charged above bounds that dim.
-  if (count === 0 && loc.length > 0 && bytes[start] === KIND.int8) {
-    let largest = 1;
-    for (const d of entry.shape) largest = Math.max(largest, d);
-    budget.left -= 4 * largest;
-    if (budget.left < 0) throw overBudget(source, budget.fileSize);
-  }
-  const head = readHead(r, entry.shape, version, (n) => {
+  const charge = (n: number): void => {
     budget.left -= n;
     if (budget.left < 0) throw overBudget(source, budget.fileSize);
-  });
+  };
+  // Fixed-size tensors are charged before anything is read; strings once their length is known.
+  const fixedBytes = strings ? 0 : count * DTYPE_BYTES[entry.dtype as Exclude<typeof entry.dtype, 'string'>];
+  charge(fixedBytes);
+  const head = readHead(r, entry.shape, version, charge);
   if (head.kind !== 'stored' && (entry.dtype !== 'float32' || entry.quantization)) throw r.bad(`${head.kind} needs a float32 entry without quantization`);
   const width = head.kind === 'stored' ? storedWidth(entry) : 1;
   const body = readBody(r, count, width, strings, budget.left, head.kind === 'int8' ? channelsOf(entry.shape, head.axis, head.scales) : null);
@@ -146,16 +135,21 @@ export function parseSection(
 export function decodeSection(p: ParsedSection, bytes: Uint8Array, where: string): TensorValues {
   const stored = decodeBody(p.body, bytes, where);
   const h = p.head;
+  const shape = p.entry.shape;
   if (h.kind === 'stored') return decodeEntry(p.entry, stored);
-  if (h.kind === 'int8') return int8Values(new Int8Array(stored.buffer, stored.byteOffset, stored.length), p.entry.shape, h.axis, h.scales);
   const out = new Float32Array(stored.length);
   let bad: number;
-  if (h.kind === 'intn') bad = decodeIntN(stored, groupLayout(p.entry.shape, h.axis, h.groupSize), h.bits, h.scales, h.zeros, out);
-  else {
-    const { dim, inner } = clusterChannels(p.entry.shape, h.axis);
-    bad = decodeClusters(stored, dim, inner, h.k, h.centroids, out);
+  if (h.kind === 'cluster') {
+    // One group per channel (or one for the tensor); index q < k picks centroids[g * k + q].
+    bad = decodeCodes(stored, groupLayout(shape, h.axis, Infinity), 0, h.k - 1, 0, null, null, h.centroids, out);
+  } else if (h.kind === 'intn') {
+    // Read heads always hold zero codes (a symmetric grid's are 2^(bits-1) - 1): q in [0, 2^bits - 1].
+    bad = decodeCodes(stored, groupLayout(shape, h.axis, h.groupSize), 0, (1 << h.bits) - 1, 0, h.zeros, h.scales, null, out);
+  } else {
+    // int8: one group per channel (or one for the tensor), any signed byte; q * s equals what stock tfjs decodes from the uint8 form, (q + 128) * s - 128 * s (both exact).
+    bad = decodeCodes(stored, groupLayout(shape, h.axis, Infinity), 0, 255, 128, null, h.scales, null, out);
   }
-  if (bad >= 0) throw new McError('BAD_MANIFEST', `${where}: element ${bad} holds code ${stored[bad]}, outside the ${h.kind === 'intn' ? `int${h.bits} range` : `${h.k} clusters`} (corrupt file)`);
+  if (bad >= 0) throw new McError('BAD_MANIFEST', `${where}: element ${bad}: code out of range (corrupt file)`);
   return out;
 }
 
@@ -175,7 +169,8 @@ export function storedSection(p: ParsedSection, bytes: Uint8Array, where: string
   }
   // Per-tensor int8 in the stock uint8 form: q + 128 with min = -128 * scale decodes to q * scale.
   const q = decodeBody(p.body, bytes, where);
-  flipSignBits(q);
+  // q + 128 (mod 256): bit 7 of every byte (a plain loop: the word-at-a-time flipSignBits of the passes would grow the loader).
+  for (let k = 0; k < q.length; k++) q[k] ^= 0x80;
   const scale = h.scales[0];
   return { entry: { ...p.entry, quantization: { dtype: 'uint8', scale, min: -128 * scale } }, bytes: q, widened: false };
 }
@@ -222,6 +217,6 @@ export function parseMcz(bytes: Uint8Array, source: string): McZModel {
 function overBudget(source: string, size: number): McError {
   return new McError(
     'SIZE_MISMATCH',
-    `${source}: declares more weight bytes than ${BUDGET_FLOOR} + ${BUDGET_RATIO} x its ${size} bytes, which no writer produces; refusing a corrupt or hostile file`,
+    `${source}: declares more weight bytes than ${BUDGET_FLOOR} + ${BUDGET_RATIO} x its ${size} bytes; refusing a corrupt or hostile file`,
   );
 }

@@ -123,6 +123,6 @@ export function decodeStream(ref: StreamRef, file: Uint8Array, out: Uint8Array, 
     if (stride === 1) out.set(file.subarray(ref.start, ref.end), off);
     else for (let i = 0, j = off, k = ref.start; i < n; i++, j += stride, k++) out[j] = file[k];
   } else if (!ransDecode(file.subarray(ref.start, ref.end), ref.freq as Uint32Array, ref.bits, out, off, stride, n)) {
-    throw new McError('BAD_MANIFEST', `${what}: corrupt entropy-coded stream (it does not end where its length says, in the encoder's start state)`);
+    throw new McError('BAD_MANIFEST', `${what}: corrupt entropy-coded stream (wrong end state or length)`);
   }
 }

@@ -15,7 +15,7 @@
  */
 import { McError } from '../errors.js';
 import { FLOAT16_MAX, decodeTable, toFloat16Bits } from '../model/float16.js';
-import { clusterChannels, decodeClusters } from './codes.js';
+import { decodeClusters, groupLayout } from './codes.js';
 import type { ClusterCodebook, EncodeStats, Encoded, WeightTensor } from './types.js';
 import { withLazyDecoded } from './types.js';
 
@@ -342,7 +342,6 @@ export function encodeCluster(t: WeightTensor, o: ClusterOptions, centroids?: Fl
 /** The values a cluster encoding decodes to (as the .mcz reader and the loader compute them). */
 export function clusterDecode(idx: Uint8Array, shape: readonly number[], book: ClusterCodebook): Float32Array {
   const out = new Float32Array(idx.length);
-  const { dim, inner } = clusterChannels(shape, book.axis);
-  decodeClusters(idx, dim, inner, book.k, book.centroids, out);
+  decodeClusters(idx, groupLayout(shape, book.axis, Infinity), book.k, book.centroids, out);
   return out;
 }

@@ -5,11 +5,9 @@
  * the loader bundles it.
  */
 
-/** An intN or cluster encoding in words: "int4 g64 affine (axis 1)", "int3 per channel symmetric", "cluster16", "cluster16 per channel (axis 1)". */
-export function codecName(e: { kind: 'intn'; bits: number; groupSize: number; symmetric: boolean; axis: number | null } | { kind: 'cluster'; k: number; axis: number | null }, perChannelGroups = false): string {
-  const axis = e.axis === null ? '' : ` (axis ${e.axis})`;
-  if (e.kind === 'cluster') return `cluster${e.k}${e.axis === null ? '' : ' per channel'}${axis}`;
-  return `int${e.bits} ${perChannelGroups ? 'per channel' : `g${e.groupSize}`} ${e.symmetric ? 'symmetric' : 'affine'}${axis}`;
+/** An intN or cluster encoding in words: "int4 g64 (axis 1)" (affine), "int3 g300 symmetric (axis 1)", "cluster16", "cluster16 (axis 1)" (per channel). */
+export function codecName(e: { kind: 'intn'; bits: number; groupSize: number; symmetric: boolean; axis: number | null } | { kind: 'cluster'; k: number; axis: number | null }): string {
+  return `${e.kind === 'cluster' ? `cluster${e.k}` : `int${e.bits} g${e.groupSize}${e.symmetric ? ' symmetric' : ''}`}${e.axis === null ? '' : ` (axis ${e.axis})`}`;
 }
 
 /** How a tensor's elements map to channels and groups (see IntNGrid in types.ts). */
@@ -81,70 +79,51 @@ export function forEachRun(l: GroupLayout, run: (start: number, end: number, gro
 }
 
 /**
- * float32 values of intN bytes (see Encoded.symbols): (q - zero) * scale, q = (byte +
- * zero) mod 256 (affine) or the byte as a signed int8 (symmetric), each product exact in
- * float32 (an 8-bit integer times a float16). Returns the index of the first byte whose
- * code is outside the grid's range (a corrupt file), or -1 when all are inside.
+ * float32 values of code bytes, group by group (groups as `l` lays them out): q = (byte +
+ * zero) mod 256, zero the group's entry of `zeros` or else `zero`; the value is
+ * centroids[g * (hi + 1) + q] when centroids are given, else (q - zero) * scales[g].
+ * Returns the index of the first byte whose q is outside [lo, hi] (a corrupt file), or -1.
+ * One loop for intN, int8 and clusters keeps the loader small.
  */
-export function decodeIntN(bytes: Uint8Array, l: GroupLayout, bits: number, scales: Float32Array, zeros: Uint8Array | null, out: Float32Array): number {
+export function decodeCodes(bytes: Uint8Array, l: GroupLayout, lo: number, hi: number, zero: number, zeros: Uint8Array | null, scales: Float32Array | null, centroids: Float32Array | null, out: Float32Array): number {
   let bad = -1;
-  const top = zeros ? (1 << bits) - 1 : (1 << (bits - 1)) - 1;
-  // One element of a group: q from its byte, checked against the range, times the scale.
-  const one = (i: number, g: number): void => {
-    let q: number;
-    let v: number;
-    if (zeros) {
-      const z = zeros[g];
-      q = (bytes[i] + z) & 255;
-      v = q - z;
-    } else {
-      q = (bytes[i] << 24) >> 24;
-      v = q;
-      if (q < 0) q = -q;
+  const { dim, inner, groupSize, groups } = l;
+  // Counting through [outer, dim, inner]: input index j = j0 + k of channel c.
+  for (let i = 0, k = 0, c = 0, j0 = 0; i < bytes.length; i++) {
+    const g = c * groups + Math.floor((j0 + k) / groupSize);
+    const z = zeros ? zeros[g] : zero;
+    const q = (bytes[i] + z) & 255;
+    out[i] = centroids ? centroids[g * (hi + 1) + q] : (q - z) * (scales as Float32Array)[g];
+    if ((q < lo || q > hi) && bad < 0) bad = i;
+    if (++k === inner) {
+      k = 0;
+      if (++c === dim) {
+        c = 0;
+        j0 += inner;
+      }
     }
-    out[i] = v * scales[g];
-    if (q > top && bad < 0) bad = i;
-  };
-  const { dim, groupSize, groups } = l;
-  if (l.inner === 1) {
-    // Channels on the last axis (Dense, Conv): row o holds input index o of every channel, so one group column per row.
-    for (let o = 0, i = 0; i < bytes.length; o++) {
-      const gj = Math.floor(o / groupSize);
-      for (let c = 0, g = gj; c < dim; c++, i++, g += groups) one(i, g);
-    }
-  } else {
-    forEachRun(l, (start, end, g) => {
-      for (let i = start; i < end; i++) one(i, g);
-    });
   }
   return bad;
 }
 
-/** The sets of a cluster codebook: `dim` channels of `inner` consecutive elements along `axis` (null: one set of every element). */
-export function clusterChannels(shape: readonly number[], axis: number | null): { dim: number; inner: number } {
-  const count = shape.reduce((a, d) => a * d, 1);
-  if (axis === null) return { dim: 1, inner: Math.max(1, count) };
-  let inner = 1;
-  for (let d = axis + 1; d < shape.length; d++) inner *= shape[d];
-  return { dim: shape[axis], inner: Math.max(1, inner) };
+/**
+ * float32 values of intN bytes (see Encoded.symbols): (q - zero) * scale with q = (byte +
+ * zero) mod 256, where a symmetric grid's zero is 128 (the byte is then q as a signed
+ * int8); each product is exact in float32 (an 8-bit integer times a float16, or an int8
+ * times a float32 scale). `bits` 0: plain int8, whose codes may be any signed byte.
+ * Returns the index of the first byte whose code is outside the grid's range, or -1.
+ */
+export function decodeIntN(bytes: Uint8Array, l: GroupLayout, bits: number, scales: Float32Array, zeros: Uint8Array | null, out: Float32Array): number {
+  // The range of q: [0, 2^bits - 1] (affine), 128 ± (2^(bits-1) - 1) (symmetric), any byte (bits 0).
+  const half = (1 << (bits - 1)) - 1;
+  return decodeCodes(bytes, l, !bits || zeros ? 0 : 128 - half, !bits ? 255 : zeros ? (1 << bits) - 1 : 128 + half, 128, zeros, scales, null, out);
 }
 
 /**
  * float32 values of cluster indices: centroids[c * k + index], c the element's channel
- * (dim channels of `inner` consecutive elements; dim 1: one set). Returns the index of
- * the first element whose index is >= k (a corrupt file), or -1.
+ * (`l` = groupLayout(shape, axis, Infinity): one group per channel, or one for the tensor).
+ * Returns the index of the first element whose index is >= k (a corrupt file), or -1.
  */
-export function decodeClusters(idx: Uint8Array, dim: number, inner: number, k: number, centroids: Float32Array, out: Float32Array): number {
-  let bad = -1;
-  for (let i = 0, c = 0, inC = 0, base = 0; i < idx.length; i++) {
-    const x = idx[i];
-    if (x >= k && bad < 0) bad = i;
-    out[i] = centroids[base + x];
-    if (++inC === inner) {
-      inC = 0;
-      base += k;
-      if (++c === dim) c = base = 0;
-    }
-  }
-  return bad;
+export function decodeClusters(idx: Uint8Array, l: GroupLayout, k: number, centroids: Float32Array, out: Float32Array): number {
+  return decodeCodes(idx, l, 0, k - 1, 0, null, null, centroids, out);
 }

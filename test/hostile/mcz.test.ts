@@ -54,7 +54,7 @@ const CASES: Case[] = [
   ...[16, 100, -25, -1].map((cut): Case => ({ name: `truncated at ${cut}`, make: (v) => v.digits.subarray(0, cut < 0 ? v.digits.length + cut : cut), code: 'SIZE_MISMATCH', message: /model\.mcz: truncated/ })),
   { name: 'a flipped byte in a tensor section', make: (v) => flip(v.digits, 20), code: 'BAD_MANIFEST', message: /model\.mcz: tensor "conv1\/kernel" \(section 0\): checksum mismatch/ },
   { name: 'a flipped byte in the table', make: (v) => flip(v.digits, v.digits.length - 30), code: 'BAD_MANIFEST', message: /model\.mcz: table: checksum mismatch/ },
-  { name: 'a newer format version', make: (v) => Object.assign(v.digits.slice(), { 8: 3 }), code: 'UNSUPPORTED', message: /model\.mcz: written by format version 3/ },
+  { name: 'a newer format version', make: (v) => Object.assign(v.digits.slice(), { 8: 4 }), code: 'UNSUPPORTED', message: /model\.mcz: written by format version 4/ },
   { name: 'a tensor count of 2^31', make: (v) => rewriteTable(v.digits, () => {}, { count: 2 ** 31 }), code: 'SIZE_MISMATCH', message: /model\.mcz: table: declares 2147483648 tensors/ },
   { name: 'a section length of 2^40', make: (v) => rewriteTable(v.digits, (t) => (t.tensors[0].length = 2 ** 40)), code: 'SIZE_MISMATCH', message: /model\.mcz: table: tensor section 0 claims bytes/ },
   // Checksummed but hostile model sections.

@@ -82,8 +82,8 @@ describe('hostile .mcz files', async () => {
 
   it('a newer format version', () => {
     const bad = small.slice();
-    new DataView(bad.buffer).setUint32(8, 3, true);
-    expect(failure(bad)).toMatchObject({ code: 'UNSUPPORTED', message: 'bad.mcz: written by format version 3; this maas-compress reads versions 1 to 2; upgrade', exitCode: 2 });
+    new DataView(bad.buffer).setUint32(8, 4, true);
+    expect(failure(bad)).toMatchObject({ code: 'UNSUPPORTED', message: 'bad.mcz: written by format version 4; this maas-compress reads versions 1 to 3; upgrade', exitCode: 2 });
     // Even when the rest of the file is cut off.
     expect(failure(bad.subarray(0, 16)).code).toBe('UNSUPPORTED');
   });
