@@ -6,7 +6,7 @@
  * the layer's matrix W [rows = outputs, cols = inputs] and its input statistics.
  */
 import { exactCost, outputError, reconstructExact } from './exact.js';
-import { upperCholeskyOfInverse } from './linalg.js';
+import { type Damped, upperCholeskyOfInverse } from './linalg.js';
 import { type LayerGrid, type PruneChoice, sweep } from './sweep.js';
 
 /** Default relative damping of H (GPTQ: 1 % of the mean diagonal). */
@@ -27,6 +27,8 @@ export interface LayerProblem {
   h: Float64Array;
   /** Mean input, [cols]. */
   mean: Float64Array;
+  /** upperCholeskyOfInverse(h, cols, damp) when the caller has it already (it is the costly part: cols³ / 3). */
+  factor?: { u: Float64Array; damped: Damped };
 }
 
 /** What to do to a layer. */
@@ -69,9 +71,11 @@ export function solveLayer(p: LayerProblem, plan: LayerPlan): LayerSolution {
   let mask: Uint8Array | null = null;
   let exact = false;
   let used = damp;
+  let factor = p.factor ?? null;
+  const natural = (): { u: Float64Array; damped: Damped } => (factor ??= upperCholeskyOfInverse(h, cols, damp, `tensor "${name}"`));
   if (plan.prune?.kind === 'fixed') mask = plan.prune.mask;
   else if (plan.prune) {
-    const { u, damped } = upperCholeskyOfInverse(h, cols, damp, `tensor "${name}"`);
+    const { u, damped } = natural();
     used = damped.relative;
     const budget = plan.exactBudget ?? DEFAULT_EXACT_BUDGET;
     const hd = new Float64Array(h);
@@ -110,7 +114,7 @@ export function solveLayer(p: LayerProblem, plan: LayerPlan): LayerSolution {
       sweep(wp, rows, cols, u, { grid: g, prune: mp ? { kind: 'fixed', mask: mp } : null });
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) w[r * cols + order[c]] = wp[r * cols + c];
     } else {
-      const { u, damped } = upperCholeskyOfInverse(h, cols, damp, `tensor "${name}"`);
+      const { u, damped } = natural();
       used = Math.max(used, damped.relative);
       sweep(w, rows, cols, u, { grid, prune: mask ? { kind: 'fixed', mask } : null });
     }

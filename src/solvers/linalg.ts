@@ -1,7 +1,7 @@
 /**
  * Dense symmetric linear algebra in float64 for the layer solvers: Cholesky with
- * damping, the inverse from it, and the upper Cholesky factor of the inverse that GPTQ
- * and SparseGPT sweep with. Matrices are row-major n x n Float64Arrays.
+ * damping, and the upper Cholesky factor of the inverse that GPTQ and SparseGPT sweep
+ * with (and apply the inverse through). Matrices are row-major n x n Float64Arrays.
  */
 import { McError } from '../errors.js';
 
@@ -25,34 +25,6 @@ export function cholesky(a: Float64Array, n: number): boolean {
     for (let k = j + 1; k < n; k++) a[rj + k] = 0;
   }
   return true;
-}
-
-/** In place: L (lower) becomes L⁻¹ (lower). */
-export function invertLower(l: Float64Array, n: number): void {
-  for (let j = 0; j < n; j++) {
-    l[j * n + j] = 1 / l[j * n + j];
-    for (let i = j + 1; i < n; i++) {
-      let s = 0;
-      for (let k = j; k < i; k++) s -= l[i * n + k] * l[k * n + j];
-      l[i * n + j] = s / l[i * n + i];
-    }
-  }
-}
-
-/** A⁻¹ from the Cholesky factor L of A (A⁻¹ = L⁻ᵀ L⁻¹); `l` is consumed. */
-export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
-  invertLower(l, n);
-  const out = new Float64Array(n * n);
-  // (L⁻ᵀ L⁻¹)_ij = sum over k >= max(i, j) of M_ki M_kj, M = L⁻¹ lower.
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let k = i; k < n; k++) s += l[k * n + i] * l[k * n + j];
-      out[i * n + j] = s;
-      out[j * n + i] = s;
-    }
-  }
-  return out;
 }
 
 /** The result of a damped factorisation: the damping that made it succeed, as a multiple of the mean diagonal. */
@@ -91,17 +63,50 @@ export function dampedCholesky(h: Float64Array, n: number, damp: number, what: s
  * The upper Cholesky factor U of (H + λI)⁻¹ (H⁻¹ = Uᵀ U), as GPTQ sweeps with: row q of
  * U, divided by U_qq, is the OBS update direction of the not-yet-processed weights when
  * weight q is fixed, and U_qq² = [H_F⁻¹]_qq over the remaining set F = {q..n-1}.
+ * Computed without forming H⁻¹: with P the index reversal, P H P = R Rᵀ (R lower) gives
+ * H = V Vᵀ with V = P R P upper, so H⁻¹ = V⁻ᵀ V⁻¹ and U = V⁻¹: one factorisation and one
+ * triangular inverse, both walking rows (n³/3 in all).
  */
 export function upperCholeskyOfInverse(h: Float64Array, n: number, damp: number, what: string): { u: Float64Array; damped: Damped } {
-  const { l, damped } = dampedCholesky(h, n, damp, what);
-  const inv = inverseFromCholesky(l, n);
-  if (!cholesky(inv, n)) {
-    throw new McError('BAD_VALUE', `${what}: the inverse calibration Hessian (${n} x ${n}) lost positive definiteness in float64; give more varied calibration samples`);
-  }
-  // inv = L Lᵀ with L lower, so U = Lᵀ.
+  const rev = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) rev[(n - 1 - i) * n + (n - 1 - j)] = h[i * n + j];
+  const { l, damped } = dampedCholesky(rev, n, damp, what);
+  // V = P R P: V[i][j] = R[n-1-i][n-1-j], upper.
+  const v = rev;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) v[i * n + j] = l[(n - 1 - i) * n + (n - 1 - j)];
+  // U = V⁻¹ (upper), row by row from the bottom: U_i = (e_i - Σ_{k>i} V_ik U_k) / V_ii.
   const u = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) u[i * n + j] = inv[j * n + i];
+  for (let i = n - 1; i >= 0; i--) {
+    const ri = i * n;
+    u[ri + i] = 1;
+    for (let k = i + 1; k < n; k++) {
+      const a = v[ri + k];
+      if (a === 0) continue;
+      const rk = k * n;
+      for (let j = k; j < n; j++) u[ri + j] -= a * u[rk + j];
+    }
+    const d = 1 / v[ri + i];
+    for (let j = i; j < n; j++) u[ri + j] *= d;
+  }
   return { u, damped };
+}
+
+/** x = Uᵀ U b (the damped H⁻¹ b, from upperCholeskyOfInverse), walking rows only; returns a new array. */
+export function applyInverse(u: Float64Array, n: number, b: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    const ri = i * n;
+    for (let j = i; j < n; j++) s += u[ri + j] * b[j];
+    y[i] = s;
+  }
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const yi = y[i];
+    const ri = i * n;
+    for (let j = i; j < n; j++) x[j] += u[ri + j] * yi;
+  }
+  return x;
 }
 
 /** Solve L Lᵀ x = b in place (b becomes x), L lower from cholesky(). */

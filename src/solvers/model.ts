@@ -25,7 +25,7 @@ import { type TensorJob, transform } from '../pipeline.js';
 import type { Recipe } from '../recipe.js';
 import { type MatrixLayout, hasGrid, layerGrid } from './grids.js';
 import { DEFAULT_DAMP, type LayerPlan, type LayerSolution, solveLayer } from './layer.js';
-import { choleskySolve, dampedCholesky } from './linalg.js';
+import { type Damped, applyInverse, upperCholeskyOfInverse } from './linalg.js';
 import { LayerInputs } from './patches.js';
 
 /** Columns per OBS mask choice (SolveOptions.maskBlock). */
@@ -169,6 +169,7 @@ export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe
   // The uncompressed model, for the reference inputs of every layer (SolveOptions.compensate).
   const ref = o.compensate === false ? null : await openCapture(artifacts, model.format, data, data.source);
   const byName = new Map(jobs.map((j) => [j.info.name, j]));
+  const noBias: string[] = [];
   const result: SolveResult = { tensors: new Map(), layers: [], notes: [...session.skipped.map((s) => `not solved: ${s}`)] };
   try {
     const kernels = new Set(session.layers.map((l) => l.kernel));
@@ -184,13 +185,14 @@ export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe
       if (!job) continue;
       const t0 = performance.now();
       const refLayer = ref?.layers.find((l) => l.kernel === layer.kernel) ?? null;
-      const solved = await solveOne(model, session, ref && refLayer ? { session: ref, layer: refLayer } : null, layer, job, byName.get(layer.bias ?? ''), recipe, data, o, result);
+      const solved = await solveOne(model, session, ref && refLayer ? { session: ref, layer: refLayer } : null, layer, job, byName.get(layer.bias ?? ''), recipe, data, o, result, noBias);
       if (solved) result.layers.push({ ...solved, seconds: (performance.now() - t0) / 1000 });
     }
   } finally {
     session.dispose();
     ref?.dispose();
   }
+  if (noBias.length) result.notes.push(`no bias corrected for ${noBias.length} layer(s) that add none (adding one would change the topology): ${noBias.join(', ')}`);
   return result;
 }
 
@@ -206,6 +208,7 @@ async function solveOne(
   data: Dataset,
   o: SolveOptions,
   result: SolveResult,
+  noBias: string[],
 ): Promise<Omit<SolvedLayer, 'seconds'> | null> {
   const name = layer.kernel;
   const q = quantizeOf(job, recipe);
@@ -229,9 +232,16 @@ async function solveOne(
   if (refs) await refs.return(undefined);
   const stats = inputs.results();
   // The weights each layer aims at: W* when compensating (see SolveOptions.compensate), else W.
+  // The factor of H⁻¹ is computed once per matrix and handed on to solveLayer.
+  const factors = new Map<number, { u: Float64Array; damped: Damped }>();
+  const factorOf = (k: number, cols: number) => {
+    let f = factors.get(k);
+    if (!f) factors.set(k, (f = upperCholeskyOfInverse(stats[k].h, cols, o.damp ?? DEFAULT_DAMP, `tensor "${name}"`)));
+    return f;
+  };
   const aim = (w0: Float64Array, k: number, rows: number, cols: number): Float64Array => {
     const st = stats[k];
-    return st.cross ? compensatedTarget(w0, st.h, st.cross, rows, cols, o.damp ?? DEFAULT_DAMP, name) : w0;
+    return st.cross ? compensatedTarget(w0, st.h, st.cross, rows, cols, factorOf(k, cols)) : w0;
   };
   const meanRef = (k: number): Float64Array => stats[k].refMean ?? stats[k].mean;
   const shape = job.info.entry.shape;
@@ -259,7 +269,8 @@ async function solveOne(
     const prune: LayerPlan['prune'] = obs ? (nm ? { kind: 'nm', n: nm.n, m: nm.m, run: layer.kind === 'conv2d' ? shape[2] : l.cols } : { kind: 'unstructured', sparsity, maskBlock: Math.min(l.cols, o.maskBlock ?? DEFAULT_MASK_BLOCK) }) : fixed ? { kind: 'fixed', mask: fixed } : null;
     const grid = gptq ? (w: Float64Array) => (gridOf([l], [w]), layerGrid(encoding as Encoding, shape, l)) : null;
     // A fixed (magnitude) mask starts from the original weights too: the sweep zeroes them and compensates.
-    const s = solveLayer({ name, rows: l.rows, cols: l.cols, w0: aim(w0, 0, l.rows, l.cols), h: stats[0].h, mean: stats[0].mean }, { ...base, prune, grid });
+    const target = aim(w0, 0, l.rows, l.cols);
+    const s = solveLayer({ name, rows: l.rows, cols: l.cols, w0: target, h: stats[0].h, mean: stats[0].mean, factor: factorOf(0, l.cols) }, { ...base, prune, grid });
     fromMatrix(s.w, l, out);
     shifts.push({ layout: l, s: { ...s, shift: shiftOf(s.w, stats[0].mean, w0, meanRef(0), l) }, ch: 0 });
     error = s.error;
@@ -297,7 +308,7 @@ async function solveOne(
   session.setWeight(name, out, shape);
   let biasCorrected = false;
   if (o.biasCorrection !== false) {
-    if (!layer.bias) result.notes.push(`no bias corrected for ${name}: the layer adds no bias, and adding one would change the topology`);
+    if (!layer.bias) noBias.push(name);
     else {
       const binfo = model.tensors.find((x) => x.name === layer.bias);
       const b = binfo ? new Float32Array((await model.readValues(binfo)) as Float32Array) : null;
@@ -340,12 +351,12 @@ function shiftOf(w: Float64Array, mean: Float64Array, w0: Float64Array, refMean:
  * Cholesky factor: the least-squares W0 C H⁻¹ written so that the damping only shrinks
  * the correction, never W0 itself (with identical inputs, C = H, it is W0 exactly).
  */
-function compensatedTarget(w0: Float64Array, h: Float64Array, cross: Float64Array, rows: number, cols: number, damp: number, name: string): Float64Array {
-  const { l } = dampedCholesky(h, cols, damp, `tensor "${name}"`);
+function compensatedTarget(w0: Float64Array, h: Float64Array, cross: Float64Array, rows: number, cols: number, factor: { u: Float64Array }): Float64Array {
+  const { u } = factor;
   const out = new Float64Array(rows * cols);
   const v = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
-    // (W0 (C - H))_r,j = Σ_i W0_r,i (C - H)_i,j; then solve (H + λI) y = that row (H symmetric).
+    // (W0 (C - H))_r,j = Σ_i W0_r,i (C - H)_i,j; then (H + λI)⁻¹ applied to that row (H symmetric).
     v.fill(0);
     for (let i = 0; i < cols; i++) {
       const wi = w0[r * cols + i];
@@ -353,8 +364,8 @@ function compensatedTarget(w0: Float64Array, h: Float64Array, cross: Float64Arra
       const at = i * cols;
       for (let j = 0; j < cols; j++) v[j] += wi * (cross[at + j] - h[at + j]);
     }
-    choleskySolve(l, cols, v);
-    for (let j = 0; j < cols; j++) out[r * cols + j] = w0[r * cols + j] + v[j];
+    const x = applyInverse(u, cols, v);
+    for (let j = 0; j < cols; j++) out[r * cols + j] = w0[r * cols + j] + x[j];
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HessianAccumulator } from '../../src/solvers/hessian.js';
-import { cholesky, choleskySolve, upperCholeskyOfInverse } from '../../src/solvers/linalg.js';
+import { applyInverse, cholesky, choleskySolve, upperCholeskyOfInverse } from '../../src/solvers/linalg.js';
 import { outputError, reconstructExact } from '../../src/solvers/exact.js';
 import { solveLayer } from '../../src/solvers/layer.js';
 import { sweep, type LayerGrid } from '../../src/solvers/sweep.js';
@@ -103,6 +103,10 @@ describe('linear algebra', () => {
     const got = new Float64Array(b);
     choleskySolve(l, 12, got);
     for (let i = 0; i < 12; i++) expect(got[i]).toBeCloseTo(ref[i], 8);
+    // The same solve through the upper factor of the inverse (damping 1e-12 of the mean diagonal on top of the 0.01 above).
+    const { u } = upperCholeskyOfInverse(h, 12, 1e-12, 'test');
+    const viaU = applyInverse(u, 12, b);
+    for (let i = 0; i < 12; i++) expect(viaU[i]).toBeCloseTo(ref[i], 6);
   });
 
   it('the upper factor U of the damped inverse gives Uᵀ U (H + λI) = I', () => {
