@@ -396,7 +396,8 @@ export async function solveJobs(model: Model, jobs: TensorJob[], recipe: Recipe,
   const c = recipe.calibration;
   if (!c || (c.quantizeMethod === 'rtn' && c.pruneMethod === 'magnitude')) return null;
   const t0 = performance.now();
-  const data = o.data ?? (await readData(path.resolve(o.cwd ?? '.', c.file)));
+  // Named in errors as the recipe gives it (what the user typed), not as resolved.
+  const data = o.data ?? { ...(await readData(path.resolve(o.cwd ?? '.', c.file))), source: c.file };
   if (data.samples === 0) throw new McError('BAD_VALUE', `--calibration ${c.file}: expected calibration samples, found none`);
   await useBackend('wasm');
   const r = await solveModel(model, jobs, recipe, data, { quantizeMethod: c.quantizeMethod, pruneMethod: c.pruneMethod, actOrder: c.actOrder, biasCorrection: c.biasCorrection, ...o.solver });
