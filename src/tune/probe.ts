@@ -26,6 +26,8 @@ export interface ProbeResult {
   cosineMin: number;
   sqnrDb: number | null;
   accuracyDrop: number | null;
+  /** True when a worker thread ran it. */
+  remote?: boolean;
 }
 
 /** A small seeded generator (mulberry32), so probes are the same on every run and in every thread. */
@@ -117,17 +119,21 @@ export interface ProbeJob {
 /** The built worker entry beside this module (absent when running from TypeScript sources). */
 const WORKER = new URL('./probe-worker.js', import.meta.url);
 
-/** How many threads to probe on: one per core (at most 4), none for few tensors or without the built worker. */
+/**
+ * How many worker threads to probe on besides the calling thread, which probes too: one
+ * per further core (at most 3), none for few tensors or without the built worker. Each
+ * worker holds its own tfjs, model and inputs (about 250 MB on the 14 MB benchmark net).
+ */
 export function probeThreads(targets: number, requested?: number): number {
   if (requested !== undefined) return Math.max(0, Math.floor(requested));
   if (targets < 4 || !existsSync(fileURLToPath(WORKER))) return 0;
-  const n = Math.min(4, availableParallelism());
-  return n >= 2 ? n : 0;
+  return Math.max(0, Math.min(4, availableParallelism()) - 1);
 }
 
 /**
- * Probe every target: on `threads` worker threads (each takes the next target as it is
- * done), or on the evaluator's model when `threads` is 0. Results in target order.
+ * Probe every target: on this thread and `threads` worker threads, each taking the next
+ * target as it is done. `before` runs on this thread first (while the workers open their
+ * sessions), yielding now and then so that workers get their next target. Results in target order.
  */
 export async function probeAll(
   targets: Target[],
@@ -136,44 +142,46 @@ export async function probeAll(
   job: Omit<ProbeJob, 'names' | 'data' | 'outputs' | 'energy'>,
   threads: number,
   onDone?: (done: number, total: number, name: string) => void,
+  before?: () => Promise<void>,
 ): Promise<ProbeResult[]> {
   const out: ProbeResult[] = new Array(targets.length);
   let done = 0;
-  if (threads === 0) {
-    for (const [i, t] of targets.entries()) {
-      out[i] = await probeOne(t, ev, ref);
-      onDone?.(++done, targets.length, t.name);
-    }
-    return out;
-  }
   let next = 0;
   const index = new Map(targets.map((t, i) => [t.name, i]));
   const workers = Array.from({ length: Math.min(threads, targets.length) }, () => new Worker(WORKER));
   try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            const give = () => {
-              if (next >= targets.length) {
-                resolve();
-                return;
-              }
-              w.postMessage({ kind: 'probe', name: targets[next++].name });
-            };
-            w.on('message', (m: { kind: string; result?: ProbeResult; error?: { code: McErrorCode | null; message: string } }) => {
-              if (m.kind === 'ready') give();
-              else if (m.kind === 'result' && m.result) {
-                out[index.get(m.result.name) as number] = m.result;
-                onDone?.(++done, targets.length, m.result.name);
-                give();
-              } else if (m.kind === 'error' && m.error) reject(m.error.code ? new McError(m.error.code, m.error.message) : new Error(m.error.message));
-            });
-            w.on('error', reject);
-            w.postMessage({ kind: 'open', job: { ...job, names: targets.map((t) => t.name), data: ref.data, outputs: ref.outputs, energy: ref.energy } });
-          }),
-      ),
+    const lanes = workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          const give = () => {
+            if (next >= targets.length) {
+              resolve();
+              return;
+            }
+            w.postMessage({ kind: 'probe', name: targets[next++].name });
+          };
+          w.on('message', (m: { kind: string; result?: ProbeResult; error?: { code: McErrorCode | null; message: string } }) => {
+            if (m.kind === 'ready') give();
+            else if (m.kind === 'result' && m.result) {
+              out[index.get(m.result.name) as number] = { ...m.result, remote: true };
+              onDone?.(++done, targets.length, m.result.name);
+              give();
+            } else if (m.kind === 'error' && m.error) reject(m.error.code ? new McError(m.error.code, m.error.message) : new Error(m.error.message));
+          });
+          w.on('error', reject);
+          w.postMessage({ kind: 'open', job: { ...job, names: targets.map((t) => t.name), data: ref.data, outputs: ref.outputs, energy: ref.energy } });
+        }),
     );
+    for (const l of lanes) l.catch(() => undefined); // awaited below
+    const here = (async () => {
+      await before?.();
+      while (next < targets.length) {
+        const i = next++;
+        out[i] = await probeOne(targets[i], ev, ref);
+        onDone?.(++done, targets.length, targets[i].name);
+      }
+    })();
+    await Promise.all([here, ...lanes]);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

@@ -127,27 +127,25 @@ function energyGainOf(ref: Reference, gains: Float64Array[]): number {
 export async function measureSensitivity(model: Model, targets: Target[], ev: PlanEvaluator, ref: Reference, opts: SensitivityOptions = {}): Promise<Sensitivity> {
   const runs0 = ev.runs;
   const out: TensorSensitivity[] = [];
-  // The probes run on worker threads while this thread measures every candidate's bytes and noise.
-  const probing = probeAll(targets, ev, ref, opts.parallel?.job ?? { model: '', backend: 'wasm', minElements: 0, labelAt: 0 }, opts.parallel?.threads ?? 0, opts.onProgress);
-  probing.catch(() => undefined); // awaited below
-  let triedAll: Tried[][] | null = null;
-  if (opts.parallel?.threads) {
-    triedAll = [];
+  // This thread measures every candidate's bytes and noise while the worker threads start probing, then probes too.
+  const triedAll: Tried[][] = [];
+  const measure = async () => {
     for (const t of targets) {
       const row: Tried[] = [];
       for (const c of candidatesFor(t, opts)) {
         row.push(tryCandidate(model, t, c));
         // Let the workers' messages in between candidates, so that each gets its next tensor without waiting.
-        await new Promise((r) => setImmediate(r));
+        if (opts.parallel?.threads) await new Promise((r) => setImmediate(r));
       }
       triedAll.push(row);
     }
-  }
+  };
+  const probing = probeAll(targets, ev, ref, opts.parallel?.job ?? { model: '', backend: 'wasm', minElements: 0, labelAt: 0 }, opts.parallel?.threads ?? 0, opts.onProgress, measure);
   const probes = await probing;
   for (const [i, t] of targets.entries()) {
     const pr = probes[i];
     const gains = pr.energy.map((e) => e.map((x) => (pr.noise > 0 ? x / pr.noise : 0)));
-    const tried = triedAll ? triedAll[i] : candidatesFor(t, opts).map((c) => tryCandidate(model, t, c));
+    const tried = triedAll[i];
     const keepBytes = tried[0].bytes;
     const candidates: CandidateEffect[] = [];
     for (const c of tried) {
@@ -172,5 +170,6 @@ export async function measureSensitivity(model: Model, targets: Target[], ev: Pl
   }
   // Most sensitive first: the worst cosine the probe measured (the same relative noise for every tensor).
   out.sort((a, b) => a.probe.cosineMin - b.probe.cosineMin || b.gain - a.gain);
-  return { tensors: out, runs: ev.runs - runs0 + (opts.parallel?.threads ? targets.length : 0), method: opts.full ? 'probe+full' : 'probe' };
+  // Probes on worker threads are not counted by this thread's evaluator.
+  return { tensors: out, runs: ev.runs - runs0 + probes.filter((p) => p.remote).length, method: opts.full ? 'probe+full' : 'probe' };
 }

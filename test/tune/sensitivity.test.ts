@@ -2,6 +2,9 @@
  * `sensitivity`: the probe ranks a deliberately fragile tensor first, and its predictions
  * agree with full-model runs where the errors are small (the regime the linear model is for).
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sensitivityOf } from '../../src/tune/tune.js';
 import { cli } from '../helpers/cli.js';
@@ -67,6 +70,22 @@ describe('sensitivity', () => {
     const html = readFileSync(`${dir}/s.html`, 'utf8');
     expect(html).toMatch(/<svg id="probe"/);
     expect(html).toMatch(/dense2\/kernel/);
+  });
+
+  it('probes on worker threads measure what one thread measures (the built library, as the CLI runs it)', async () => {
+    const built = path.resolve('dist/tune/tune.js');
+    // .ci/run and npm test after npm run build have dist/; the worker entry exists only there.
+    expect(existsSync(built), 'run npm run build first').toBe(true);
+    const lib = (await import(pathToFileURL(built).href)) as typeof import('../../src/tune/tune.js');
+    const o = { model: 'fixtures/mobileface', data: 'fixtures/mobileface/calibration.npy', sparsities: [] };
+    const one = await lib.sensitivityOf({ ...o, threads: 0 });
+    const two = await lib.sensitivityOf({ ...o, threads: 2 });
+    expect(two.tensors.map((t) => t.name)).toEqual(one.tensors.map((t) => t.name));
+    for (const [k, t] of two.tensors.entries()) {
+      expect(t.probe.cosineMin).toBe(one.tensors[k].probe.cosineMin);
+      expect(t.candidates.map((c) => c.bytes)).toEqual(one.tensors[k].candidates.map((c) => c.bytes));
+    }
+    expect(two.runs).toBe(one.runs);
   });
 
   it('refuses to run without data, in one line, exit 2', async () => {
