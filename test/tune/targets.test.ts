@@ -7,7 +7,6 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script, without type declarations
 import { calibrationCsv } from '../../scripts/mnist-calibration.mjs';
 import { cli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/synthetic.js';
