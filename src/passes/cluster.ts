@@ -208,7 +208,7 @@ function toCentroid(x: number, name: string): number {
 }
 
 /** Fit k centroids to one channel's sorted finite values; writes them (ascending, float16) to out[0, k). */
-function fitSlice(sorted: Float32Array, zeros: number, k: number, seed: number, name: string, out: Float32Array): void {
+function fitSlice(sorted: Float32Array, zeros: number, k: number, seed: number, name: string, out: Float32Array, initOnly = false): void {
   if (sorted.length === 0) return void out.fill(0);
   const s = new Sorted(sorted);
   const fixedZero = zeros > 0;
@@ -219,7 +219,7 @@ function fitSlice(sorted: Float32Array, zeros: number, k: number, seed: number, 
   for (let j = 0; j < m; j++) c[j] = toCentroid(c[j], name);
   const best = c.slice(0, m);
   let bestCost = s.objective(c, m, b);
-  for (let it = 0; it < MAX_ITERATIONS; it++) {
+  for (let it = 0; it < (initOnly ? 0 : MAX_ITERATIONS); it++) {
     s.bounds(c, m, b);
     let moved = false;
     for (let j = 0; j < m; j++) {
@@ -247,6 +247,15 @@ function fitSlice(sorted: Float32Array, zeros: number, k: number, seed: number, 
  * Deterministic: the same values, options and seed give the same centroids.
  */
 export function fitClusters(t: WeightTensor, o: ClusterOptions): ClusterCodebook {
+  return fit(t, o, false);
+}
+
+/** The k-means++ initialisation fitClusters starts from (float16, ascending), for checking that fitting only improves on it. */
+export function kmeansInit(t: WeightTensor, o: ClusterOptions): ClusterCodebook {
+  return fit(t, o, true);
+}
+
+function fit(t: WeightTensor, o: ClusterOptions, initOnly: boolean): ClusterCodebook {
   const { axis, dim, inner } = layoutOf(t, o);
   checkFinite(t, o.allowNonfinite ?? false);
   const centroids = new Float32Array(dim * o.k);
@@ -254,7 +263,7 @@ export function fitClusters(t: WeightTensor, o: ClusterOptions): ClusterCodebook
   for (let c = 0; c < dim; c++) {
     const { sorted, zeros } = sliceOf(t.values, dim, inner, c, scratch);
     // Each channel draws from its own stream, so a channel's centroids do not depend on the others.
-    fitSlice(sorted, zeros, o.k, (o.seed + Math.imul(c, 0x9e3779b1)) >>> 0, t.name, centroids.subarray(c * o.k, (c + 1) * o.k));
+    fitSlice(sorted, zeros, o.k, (o.seed + Math.imul(c, 0x9e3779b1)) >>> 0, t.name, centroids.subarray(c * o.k, (c + 1) * o.k), initOnly);
   }
   return { k: o.k, axis, centroids };
 }

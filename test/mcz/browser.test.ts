@@ -19,7 +19,7 @@ import { encodeMcz } from '../../src/mcz/write.js';
 import { readTestCsv, tf } from '../helpers/tfjs.js';
 // @ts-expect-error: a plain .mjs script without type declarations
 import { buildLoader } from '../../scripts/build-loader.mjs';
-import { packFixture, pruneInt8Tensors } from './helpers.js';
+import { lowBitTensors, packFixture, pruneInt8Tensors } from './helpers.js';
 
 const ROWS = 16;
 
@@ -35,6 +35,8 @@ const cases: Case[] = [
   { file: 'mlp-int8pc.mcz', graph: false, shape: [784], csv: 'fixtures/mnist-mlp/test.csv' },
   { file: 'graph-int8pc.mcz', graph: true, shape: [784], csv: 'fixtures/mnist-mlp/test.csv' },
   { file: 'digits-cnn.mcz', graph: false, shape: [8, 8, 1], csv: 'fixtures/digits-cnn/test.csv' },
+  { file: 'mlp-int4-g64.mcz', graph: false, shape: [784], csv: 'fixtures/mnist-mlp/test.csv' },
+  { file: 'graph-cluster16.mcz', graph: true, shape: [784], csv: 'fixtures/mnist-mlp/test.csv' },
 ];
 
 const tfFiles: Record<string, string> = {
@@ -72,6 +74,14 @@ describe('the bundled loader in Chromium', () => {
     cases[1].bytes = (await encodeMcz(graph.json, await pruneInt8Tensors(graph, 0.75))).bytes;
     await graph.close();
     cases[2].bytes = (await packFixture('fixtures/digits-cnn')).bytes;
+    // The sub-8-bit codecs (format version 3): int4 in groups of 64 after 50 % pruning, and 16 clusters per tensor.
+    const mlp4 = await loadModel('fixtures/mnist-mlp');
+    cases[3].bytes = (await encodeMcz(mlp4.json, await lowBitTensors(mlp4, 'int4', 0.5))).bytes;
+    await mlp4.close();
+    const graph16 = await loadModel('fixtures/mnist-graph');
+    cases[4].bytes = (await encodeMcz(graph16.json, await lowBitTensors(graph16, 'cluster16'))).bytes;
+    await graph16.close();
+    for (const c of cases.slice(3)) expect(new DataView((c.bytes as Uint8Array).buffer).getUint32(8, true), c.file).toBe(3);
     const { code } = await buildLoader();
     const routes = new Map<string, [string, Uint8Array | string]>([
       ['/', ['text/html', page]],

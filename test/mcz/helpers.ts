@@ -5,6 +5,8 @@ import type { ModelJson } from '../../src/model/manifest.js';
 import { outputChannelAxis } from '../../src/passes/axis.js';
 import { applyPlan, isPruneTarget, planLayer } from '../../src/passes/prune.js';
 import { quantizeInt8 } from '../../src/passes/quantize.js';
+import { encodeIntN } from '../../src/passes/intn.js';
+import { encodeCluster } from '../../src/passes/cluster.js';
 import { ByteWriter } from '../../src/mcz/bytes.js';
 import { crc32 } from '../../src/mcz/crc32.js';
 import { FOOTER_BYTES, type Table, readFraming, tableAndFooter } from '../../src/mcz/format.js';
@@ -45,6 +47,28 @@ export async function pruneInt8Tensors(m: Model, sparsity: number, minElements =
     const pruned = isPruneTarget(t.entry.dtype, t.entry.shape) ? applyPlan(v, planLayer(v, sparsity)) : v;
     const axis = outputChannelAxis(t.name, t.entry.shape, m.json.modelTopology, m.format);
     out.push({ entry: t.entry, encoded: quantizeInt8({ name: t.name, shape: t.entry.shape, values: pruned }, { axis }) });
+  }
+  return out;
+}
+
+/**
+ * The sub-8-bit codecs on a model, with the passes directly: kernels (rank >= 2, from
+ * `minElements` on) pruned to `sparsity`, then int4 affine in groups of 64 along the
+ * output-channel axis, or 16 clusters per tensor; smaller tensors stored as they were.
+ */
+export async function lowBitTensors(m: Model, codec: 'int4' | 'cluster16', sparsity = 0, minElements = 1024): Promise<MczTensor[]> {
+  const out: MczTensor[] = [];
+  for (const t of m.tensors) {
+    if (t.entry.dtype !== 'float32' || t.count < minElements) {
+      out.push({ entry: t.entry, stored: await m.readBytes(t) });
+      continue;
+    }
+    const v = (await m.readValues(t)) as Float32Array;
+    const values = sparsity > 0 && isPruneTarget(t.entry.dtype, t.entry.shape) ? applyPlan(v, planLayer(v, sparsity)) : v;
+    const w = { name: t.name, shape: t.entry.shape, values };
+    const axis = outputChannelAxis(t.name, t.entry.shape, m.json.modelTopology, m.format);
+    const encoded = codec === 'int4' ? encodeIntN(w, axis, { bits: 4, groupSize: 64, symmetric: false, allowNonfinite: false }) : encodeCluster(w, { k: 16, perChannel: false, axis: null, seed: 1 });
+    out.push({ entry: t.entry, encoded });
   }
   return out;
 }
