@@ -5,21 +5,10 @@
  */
 import type { DataArray, Dataset } from './data.js';
 import type { ModelInput } from './predict.js';
+import { mulberry32 as uniform } from '../random.js';
 
 /** The size given to dimensions a model leaves open. */
 export const SYNTHETIC_OPEN_DIM = 32;
-
-/** Seeded uniform [0, 1) generator (mulberry32). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `samples` synthetic samples for a model with these inputs. */
 export function syntheticInputs(inputs: ModelInput[], samples: number, seed = 1): Dataset {

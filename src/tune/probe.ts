@@ -15,6 +15,7 @@ import type { Dataset } from '../eval/data.js';
 import type { OutputHead } from '../eval/predict.js';
 import type { Reference, Target } from './capture.js';
 import type { PlanEvaluator } from './evaluate.js';
+import { hashSeed, mulberry32 } from '../random.js';
 
 /** What one probe measured. */
 export interface ProbeResult {
@@ -30,24 +31,6 @@ export interface ProbeResult {
   remote?: boolean;
 }
 
-/** A small seeded generator (mulberry32), so probes are the same on every run and in every thread. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
 /** The probe's values: the original plus seeded Gaussian noise scaled per output channel as int8 rounding would be. */
 export function probeValues(t: Target): { values: Float32Array; noise: number } {
   const v = t.values;
@@ -60,7 +43,7 @@ export function probeValues(t: Target): { values: Float32Array; noise: number } 
     const a = Math.abs(v[i]);
     if (a > max[c] && Number.isFinite(a)) max[c] = a;
   }
-  const r = rng(hash(t.name));
+  const r = mulberry32(hashSeed(t.name));
   const out = new Float32Array(v.length);
   let noise = 0;
   for (let i = 0; i < v.length; i++) {
