@@ -130,15 +130,15 @@ describe('intN and cluster tensors in .mcz', () => {
 
     const g = enc.encoding as Extract<Encoded['encoding'], { kind: 'intn' }>;
     const codes = enc.symbols as Uint8Array;
-    expect(failure(await fileWith(entry, { kind: 'intn', ...g, bits: 9 }, codes))).toMatch(/^BAD_MANIFEST: w\.mcz: tensor "w" \(section 0\): head fields out of range/);
+    expect(failure(await fileWith(entry, { ...g, bits: 9 }, codes))).toMatch(/^BAD_MANIFEST: w\.mcz: tensor "w" \(section 0\): head fields out of range/);
     // An affine int3 zero code of 200: the group's codes decode outside 0..7.
     const zeros = (g.zeros as Uint8Array).slice();
     zeros[4] = 200;
-    expect(failure(await fileWith(entry, { kind: 'intn', ...g, zeros }, codes))).toMatch(/^BAD_MANIFEST: w\.mcz: tensor "w": element \d+: code out of range \(corrupt file\)/);
+    expect(failure(await fileWith(entry, { ...g, zeros }, codes))).toMatch(/^BAD_MANIFEST: w\.mcz: tensor "w": element \d+: code out of range \(corrupt file\)/);
     // A symmetric int3 byte of 5 (|q| <= 3) and a cluster index past k.
     const bad = codes.slice();
     bad[7] = 5;
-    expect(failure(await fileWith(entry, { kind: 'intn', ...g, symmetric: true, zeros: null }, bad))).toMatch(/element 7: code out of range/);
+    expect(failure(await fileWith(entry, { ...g, symmetric: true, zeros: null }, bad))).toMatch(/element 7: code out of range/);
     const book = encodeCluster(t, { k: 4, perChannel: false, axis: null, seed: 1 });
     const idx = (book.symbols as Uint8Array).slice();
     idx[11] = 4;
