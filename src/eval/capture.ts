@@ -57,8 +57,8 @@ export interface CaptureSession {
   layers: SolvableLayer[];
   /** Layers found but not taken, with why (one line each). */
   skipped: string[];
-  /** Run the calibration data up to `layer`'s input: every batch's activation in turn (values and shape, NHWC or [..., in]). */
-  inputs(layer: SolvableLayer): AsyncGenerator<Activation>;
+  /** Run the calibration data up to the inputs of `layers`, in one pass: every batch's activation of each, in turn (values and shape, NHWC or [..., in]). */
+  inputs(layers: SolvableLayer[]): AsyncGenerator<Activation[]>;
   /** Replace a weight of the loaded model (by manifest name). */
   setWeight(name: string, values: Float32Array, shape: number[]): void;
   dispose(): void;
@@ -91,23 +91,25 @@ function batch(plan: FeedPlan, at: number, n: number): tf.Tensor[] {
   });
 }
 
-/** Run `step` on every batch of the calibration data: its output's values, batch by batch (the tensors are freed before each is handed on). */
-async function* everyBatch(plan: FeedPlan, data: Dataset, step: (feed: tf.Tensor[]) => Promise<tf.Tensor>): AsyncGenerator<Activation> {
+/** Run `step` on every batch of the calibration data: its outputs' values, batch by batch (the tensors are freed before each is handed on). */
+async function* everyBatch(plan: FeedPlan, data: Dataset, step: (feed: tf.Tensor[]) => Promise<tf.Tensor[]>): AsyncGenerator<Activation[]> {
   for (let at = 0; at < data.samples; at += plan.batch) {
     const n = Math.min(plan.batch, data.samples - at);
     const feed = batch(plan, at, n);
-    let out: Activation;
-    let y: tf.Tensor | undefined;
+    const out: Activation[] = [];
+    let ys: tf.Tensor[] = [];
     try {
-      y = await step(feed);
-      out = { x: (await y.data()) as Float32Array, shape: y.shape };
+      ys = await step(feed);
+      for (const y of ys) out.push({ x: (await y.data()) as Float32Array, shape: y.shape });
     } finally {
       tf.dispose(feed);
-      if (y) y.dispose();
+      tf.dispose(ys);
     }
     yield out;
   }
 }
+
+const asList = (y: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(y) ? y : [y]);
 
 function pair(v: unknown, dflt: number): [number, number] {
   if (typeof v === 'number') return [v, v];
@@ -147,18 +149,13 @@ function layersSession(m: LayersModel, names: Set<string>, plan: FeedPlan, data:
     layers.push(l);
     inputOf.set(l, input);
   }
-  const subs = new Map<SolvableLayer, LayersModel>();
   return {
     layers,
     skipped,
-    inputs(layer) {
-      let sub = subs.get(layer);
-      if (!sub) {
-        sub = layersModelOf({ inputs: m.inputs, outputs: inputOf.get(layer) as SymbolicTensor });
-        subs.set(layer, sub);
-      }
-      const s = sub;
-      return everyBatch(plan, data, async (feed) => s.predict(feed.length === 1 ? feed[0] : feed) as tf.Tensor);
+    inputs(group) {
+      // A sub-model from the inputs to these layers' inputs (it shares the model's layers and weights).
+      const sub = layersModelOf({ inputs: m.inputs, outputs: group.map((l) => inputOf.get(l) as SymbolicTensor) });
+      return everyBatch(plan, data, async (feed) => asList(sub.predict(feed.length === 1 ? feed[0] : feed) as tf.Tensor | tf.Tensor[]));
     },
     setWeight(name, values, shape) {
       const at = layerOf.get(name);
@@ -255,8 +252,8 @@ function graphSession(g: GraphModel, artifacts: tf.io.ModelArtifacts, names: Set
   return {
     layers,
     skipped,
-    inputs(layer) {
-      const node = actOf.get(layer) as string;
+    inputs(group) {
+      const node = group.map((l) => actOf.get(l) as string);
       return everyBatch(
         plan,
         data,
@@ -264,13 +261,13 @@ function graphSession(g: GraphModel, artifacts: tf.io.ModelArtifacts, names: Set
           const map: tf.NamedTensorMap = Object.fromEntries(inputs.map((name, k) => [name, feed[k]]));
           if (!async) {
             try {
-              return g.execute(map, node) as tf.Tensor;
+              return asList(g.execute(map, node));
             } catch (e) {
               if (!/executeAsync/.test(String((e as Error)?.message))) throw e;
               async = true;
             }
           }
-          return (await g.executeAsync(map, node)) as tf.Tensor;
+          return asList(await g.executeAsync(map, node));
         },
       );
     },
