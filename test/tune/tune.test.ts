@@ -125,7 +125,14 @@ describe('tune', () => {
     writeFileSync(path.join(dir, 'mlp.json'), JSON.stringify({ format: 'maas-compress-recipe', version: 1, recipe: { tensors: { 'dense1/kernel': { sparsity: 0.5, quantize: { dtype: 'int8', perChannel: true } } } } }));
     writeFileSync(path.join(dir, 'other.json'), JSON.stringify({ format: 'maas-compress-recipe', version: 1, recipe: { tensors: { 'conv9/kernel': { sparsity: 0, quantize: { dtype: 'float16' } } } } }));
     writeFileSync(path.join(dir, 'v9.json'), JSON.stringify({ format: 'maas-compress-recipe', version: 9, recipe: { quantize: { dtype: 'int8' } } }));
+    writeFileSync(path.join(dir, 'bad-sparsity.json'), JSON.stringify({ format: 'maas-compress-recipe', version: 1, recipe: { tensors: { 'dense1/kernel': { sparsity: 1.5, quantize: null } } } }));
+    writeFileSync(path.join(dir, 'bad-key.json'), JSON.stringify({ format: 'maas-compress-recipe', version: 1, recipe: { tensors: { 'dense1/kernel': { sparsity: 0, bits: 4 } } } }));
+    writeFileSync(path.join(dir, 'not-json.json'), '{"format": "maas-compress-recipe",');
     const cases: [string[], RegExp][] = [
+      [['compress', MLP, '--recipe', path.join(dir, 'bad-sparsity.json'), '-o', path.join(dir, 'y.mcz')], /\["dense1\/kernel"\]\.sparsity: expected a number in \[0, 1\)/],
+      [['compress', MLP, '--recipe', path.join(dir, 'bad-key.json'), '-o', path.join(dir, 'y.mcz')], /unknown key "bits"/],
+      [['compress', MLP, '--recipe', path.join(dir, 'not-json.json'), '-o', path.join(dir, 'y.mcz')], /not-json\.json: not valid JSON/],
+      [['compress', MLP, '--recipe', path.join(dir, 'absent.json'), '-o', path.join(dir, 'y.mcz')], /absent\.json/],
       [['tune', MLP, '--data', cal, '-o', path.join(dir, 'x.mcz')], /at least one fidelity budget/],
       [['tune', MLP, '--data', cal, '--max-size', '1MB', '-o', path.join(dir, 'x.mcz')], /at least one fidelity budget/],
       [['tune', MLP, '--data', cal, '--min-cosine', '0.99'], /-o <path>.*--save-recipe/],
