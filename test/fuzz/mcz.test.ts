@@ -19,7 +19,7 @@ import { parseMcz } from '../../src/mcz/read.js';
 import { unpackMcz } from '../../src/mcz/unpack.js';
 import { encodeMcz } from '../../src/mcz/write.js';
 import { everyDtype, tempDir, writeModel } from '../helpers/synthetic.js';
-import { packFixture, patchSection, pruneInt8Tensors, rewriteTable, storedTensors, withModelSection } from '../mcz/helpers.js';
+import { lowBitTensors, packFixture, patchSection, pruneInt8Tensors, rewriteTable, storedTensors, withModelSection } from '../mcz/helpers.js';
 import { type ByteMutation, type JsonMutation, Tally, applyBytes, applyJson, byteMutations, jsonMutations, serialize, settings } from './mutate.js';
 
 /** Where a case's mutations go; all but `bytes` keep every checksum valid. */
@@ -73,6 +73,8 @@ describe('fuzzing .mcz containers', async () => {
     ['digits-cnn (lossless)', (await packFixture('fixtures/digits-cnn')).bytes],
     ['every dtype (strings, complex64, affine, float16)', (await encodeMcz(every.json, await storedTensors(every))).bytes],
     ['mnist-mlp pruned 75 % + int8 per channel (sparse, sign-magnitude)', (await encodeMcz(mlp.json, await pruneInt8Tensors(mlp, 0.75))).bytes],
+    ['mnist-mlp pruned 50 % + int4 in groups of 64 (format 3, sparse)', (await encodeMcz(mlp.json, await lowBitTensors(mlp, 'int4', 0.5))).bytes],
+    ['mnist-mlp in 16 clusters (format 3)', (await encodeMcz(mlp.json, await lowBitTensors(mlp, 'cluster16'))).bytes],
     ['near-constant, padded to its budget', (await encodeMcz(json, [{ entry: { name: 'c', shape: [1 << 20], dtype: 'float32' as const }, stored: new Uint8Array(4 << 20) }])).bytes],
   ];
   await Promise.all([every.close(), mlp.close()]);
