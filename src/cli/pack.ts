@@ -87,7 +87,7 @@ export const registerPack: RegisterCommand = (program, ctx) => {
   withOutputOptions(
     program
       .command('unpack')
-      .description('write a .mcz container as a stock tfjs folder (per-channel int8 becomes float32)')
+      .description('write a .mcz container as a stock tfjs folder (per-channel int8, intN and clusters become float32)')
       .argument('<file>', 'the .mcz file'),
   ).action(async (file: string, opts: OutputOptions, cmd) => {
     const out = ctx.output(cmd);
@@ -101,7 +101,7 @@ export const registerPack: RegisterCommand = (program, ctx) => {
     });
     out.document({ schemaVersion: 1, command: 'unpack', output: r.dir, files: r.files, widened: r.widened });
     if (r.widened.length) {
-      out.warn(`${r.widened.length} tensor(s) written as float32, because the stock manifest cannot hold per-channel int8: ${r.widened.join(', ')}`);
+      out.warn(`${r.widened.length} tensor(s) written as float32, because the stock manifest cannot hold per-channel int8, intN or clusters: ${r.widened.join(', ')}`);
     }
     printWritten(out, r);
   });

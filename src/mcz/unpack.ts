@@ -1,7 +1,7 @@
 /**
  * Unpacking a .mcz into a stock tfjs folder: every tensor in its stock stored form
- * (lossless for everything a stock manifest can hold); per-channel int8, which it cannot
- * hold, is written as its decoded float32 values, and reported. A weights-only model is
+ * (lossless for everything a stock manifest can hold); per-channel int8, intN and cluster
+ * tensors, which it cannot hold, are written as their decoded float32 values, and reported. A weights-only model is
  * written as a weights-only manifest again, under the file name it was packed from.
  */
 import { readFile, stat } from 'node:fs/promises';

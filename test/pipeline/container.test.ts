@@ -65,7 +65,7 @@ describe('pack / unpack', () => {
   it('unpack says which tensors it widened to float32', async () => {
     const r = await cli(['unpack', mcz, '-o', path.join(tempDir(), 'w'), '--no-color']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/2 tensor\(s\) written as float32, because the stock manifest cannot hold per-channel int8: dense1\/kernel, dense2\/kernel/);
+    expect(r.stderr).toMatch(/2 tensor\(s\) written as float32, because the stock manifest cannot hold per-channel int8, intN or clusters: dense1\/kernel, dense2\/kernel/);
     const acc = await evaluate(path.join(path.dirname(r.stdout.match(/wrote (\S+)/)![1]), 'w'), 'fixtures/mnist-mlp/test.csv');
     expect(acc.accuracy).toBeGreaterThan(0.94);
   });
