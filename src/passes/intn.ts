@@ -160,30 +160,36 @@ export function encodeIntN(t: WeightTensor, axis: number | null, o: IntNOptions,
   const { scales, zeros } = g0;
   const v = t.values;
   const sym = new Uint8Array(v.length);
-  let inputZeros = 0;
-  let dz = 0;
-  let maxError = 0;
-  let sumSq = 0;
   const lowest = zeros ? 0 : -((1 << (o.bits - 1)) - 1);
   const highest = zeros ? (1 << o.bits) - 1 : (1 << (o.bits - 1)) - 1;
-  forEachRun(l, (start, end, g) => {
-    const s = scales[g];
-    const z = zeros ? zeros[g] : 0;
-    for (let i = start; i < end; i++) {
-      const x = v[i];
-      const r = x / s + z;
-      // Clamped first (±Infinity too), then rounded half to even; NaN takes the code of 0.0.
-      const q = r > highest ? highest : r < lowest ? lowest : r === r ? r + RNE - RNE : z;
-      sym[i] = (q - z) & 255;
-      const d = (q - z) * s;
-      inputZeros += +(x === 0);
-      dz += +(d === 0);
-      const e = Math.abs(d - x);
-      if (e > maxError) maxError = e;
-      sumSq += e * e;
+  // Statistics in a typed array (not closure variables, which the hot loop would reach through a context).
+  const acc = new Float64Array(4);
+  if (l.inner === 1) {
+    // Channels on the last axis (Dense, Conv): row j holds input index j of every channel;
+    // the loop of encodeRange, inlined, since every run here is one element.
+    let [inputZeros, dz, maxError, sumSq] = acc;
+    for (let i = 0, j = 0; i < v.length; j++) {
+      const gj = Math.floor(j / l.groupSize);
+      for (let c = 0, g = gj; c < l.dim; c++, i++, g += l.groups) {
+        const s = scales[g];
+        const z = zeros ? zeros[g] : 0;
+        const x = v[i];
+        const r = x / s + z;
+        const q = r > highest ? highest : r < lowest ? lowest : r === r ? r + RNE - RNE : z;
+        sym[i] = (q - z) & 255;
+        const d = (q - z) * s;
+        inputZeros += +(x === 0);
+        dz += +(d === 0);
+        const e = Math.abs(d - x);
+        if (e > maxError) maxError = e;
+        sumSq += e * e;
+      }
     }
-  });
-  const stats: EncodeStats = { inputZeros, zeros: dz, maxError, sumSq };
+    acc.set([inputZeros, dz, maxError, sumSq]);
+  } else {
+    forEachRun(l, (start, end, g) => encodeRange(v, start, end, scales[g], zeros ? zeros[g] : 0, lowest, highest, sym, acc));
+  }
+  const stats: EncodeStats = { inputZeros: acc[0], zeros: acc[1], maxError: acc[2], sumSq: acc[3] };
   const warnings: string[] = [];
   if (nf > 0) warnings.push(`tensor "${t.name}": stored ${nf} NaN/Infinity value(s) as int${o.bits} codes (NaN as 0.0, ±Infinity as the end codes) (--allow-nonfinite)`);
   const encoding = { kind: 'intn' as const, ...g0 };
@@ -192,6 +198,32 @@ export function encodeIntN(t: WeightTensor, axis: number | null, o: IntNOptions,
     decodeIntN(sym, l, o.bits, scales, zeros, out);
     return out;
   });
+}
+
+/**
+ * Codes of v[start, end) on scale `s` and zero code `z` (q clamped to [lowest, highest]),
+ * as bytes (q - z) mod 256 into `sym`; adds input zeros, decoded zeros, the largest error
+ * and the squared errors to acc[0..3].
+ */
+function encodeRange(v: Float32Array, start: number, end: number, s: number, z: number, lowest: number, highest: number, sym: Uint8Array, acc: Float64Array): void {
+  let [inputZeros, zeros, maxError, sumSq] = acc;
+  for (let i = start; i < end; i++) {
+    const x = v[i];
+    const r = x / s + z;
+    // Clamped first (±Infinity too), then rounded half to even; NaN takes the code of 0.0.
+    const q = r > highest ? highest : r < lowest ? lowest : r === r ? r + RNE - RNE : z;
+    sym[i] = (q - z) & 255;
+    const d = (q - z) * s;
+    inputZeros += +(x === 0);
+    zeros += +(d === 0);
+    const e = Math.abs(d - x);
+    if (e > maxError) maxError = e;
+    sumSq += e * e;
+  }
+  acc[0] = inputZeros;
+  acc[1] = zeros;
+  acc[2] = maxError;
+  acc[3] = sumSq;
 }
 
 /** The values an intN encoding decodes to (as the .mcz reader and the loader compute them). */
