@@ -12,6 +12,9 @@ import { type LayerGrid, type PruneChoice, sweep } from './sweep.js';
 /** Default relative damping of H (GPTQ: 1 % of the mean diagonal). */
 export const DEFAULT_DAMP = 0.01;
 
+/** Largest rows · cols² for which the solution's layer-output error is computed (it is a report figure, not needed for the solve). */
+export const ERROR_WORK = 3e8;
+
 /** Default work allowed for the exact reconstruction of one layer (float64 multiply-adds). */
 export const DEFAULT_EXACT_BUDGET = 4e9;
 
@@ -55,7 +58,7 @@ export interface LayerSolution {
   mask: Uint8Array | null;
   /** Per output row: (Ŵ - W) · mean(x), the mean output shift to subtract from the bias. */
   shift: Float64Array;
-  /** Layer-output error ½ Σ (ŵ - w)ᵀ H (ŵ - w) of the result (undamped H). */
+  /** Layer-output error ½ Σ (ŵ - w)ᵀ H (ŵ - w) of the result (undamped H); NaN for layers over ERROR_WORK, where it is not computed. */
   error: number;
   /** True when the exact reconstruction replaced the sweep's pruned weights. */
   exact: boolean;
@@ -119,7 +122,9 @@ export function solveLayer(p: LayerProblem, plan: LayerPlan): LayerSolution {
       sweep(w, rows, cols, u, { grid, prune: mask ? { kind: 'fixed', mask } : null });
     }
   }
-  return { w, mask, shift: meanShift(w, p.w0, p.mean, rows, cols), error: outputError(w, p.w0, h, rows, cols), exact, damp: used };
+  // The exact error costs rows · cols² multiply-adds: only for layers where that is small.
+  const error = rows * cols * cols <= ERROR_WORK ? outputError(w, p.w0, h, rows, cols) : NaN;
+  return { w, mask, shift: meanShift(w, p.w0, p.mean, rows, cols), error, exact, damp: used };
 }
 
 /** Per row: (w - w0) · mean. */

@@ -29,11 +29,12 @@ import { type Damped, applyInverse, upperCholeskyOfInverse } from './linalg.js';
 import { LayerInputs } from './patches.js';
 
 /**
- * Capture passes (SolveOptions.passes): each layer's capture runs the model up to it, so
- * one pass per layer costs about half a model's forward time per layer (on a MobileNet-v1
- * with 128 inputs of 224x224, 26 layers, over 9 minutes, mostly capture); 8 passes bound it.
+ * Capture passes (SolveOptions.passes): each layer's capture runs the model up to it (and,
+ * compensating, the uncompressed copy too), so one pass per layer costs about a model's
+ * forward time per layer (on a MobileNet-v1 with 128 inputs of 224x224, 26 layers, over 9
+ * minutes, mostly capture); 4 passes bound it to about 2.5 forward passes of both models.
  */
-export const DEFAULT_PASSES = 8;
+export const DEFAULT_PASSES = 4;
 
 /** Columns per OBS mask choice (SolveOptions.maskBlock). */
 export const DEFAULT_MASK_BLOCK = 128;
@@ -72,7 +73,7 @@ export interface SolveOptions {
    */
   compensate?: boolean;
   /**
-   * Forward passes to capture every layer's inputs in (default 8): consecutive layers are
+   * Forward passes to capture every layer's inputs in (default 4): consecutive layers are
    * captured together, from the model as compressed up to the group; 0 or a number at
    * least the layer count captures each layer after all before it are compressed.
    */

@@ -7,13 +7,13 @@
  *
  * Conv layers see many positions per sample; rows are taken at an even stride through
  * all positions of all samples so that one layer's accumulation costs at most about
- * `maxWork` multiply-adds (each row costs dim² / 2), and never fewer than 8 * dim rows.
+ * `maxWork` multiply-adds, and never fewer than max(8 * dim, 1024) rows.
  */
 import type { SolvableLayer } from '../eval/capture.js';
 import { HessianAccumulator } from './hessian.js';
 
 /** Default accumulation work per layer (multiply-adds). */
-export const DEFAULT_CAPTURE_WORK = 2e9;
+export const DEFAULT_CAPTURE_WORK = 5e8;
 
 /** The geometry of one conv input: output size and padding before. */
 function axisGeometry(size: number, k: number, stride: number, dilation: number, padding: 'same' | 'valid' | [number, number]): { out: number; before: number } {
@@ -57,11 +57,16 @@ export class LayerInputs {
     return s[0] * s[1];
   }
 
-  /** Rows are taken every `step` positions; fixed on the first batch from the positions per sample. */
-  private fix(positions: number): void {
+  /**
+   * Rows are taken every `step` positions; fixed on the first batch from the positions per
+   * sample. A position costs dim² / 2 multiply-adds per Hessian it feeds (one per channel
+   * for depthwise), and dim² more for the cross term of paired batches.
+   */
+  private fix(positions: number, channels = 1): void {
     if (this.step > 0) return;
     const d = this.dim;
-    const cap = Math.max(8 * d, Math.floor(this.maxWork / Math.max(1, (d * d) / 2)));
+    const perRow = channels * d * d * (this.paired ? 1.5 : 0.5);
+    const cap = Math.max(8 * d, 1024, Math.floor(this.maxWork / Math.max(1, perRow)));
     this.step = Math.max(1, Math.ceil((this.samples * positions) / cap));
   }
 
@@ -92,8 +97,8 @@ export class LayerInputs {
     const p = conv.padding;
     const gy = axisGeometry(hIn, kh, conv.strides[0], conv.dilations[0], p === 'same' || p === 'valid' ? p : [p[0], p[1]]);
     const gx = axisGeometry(wIn, kw, conv.strides[1], conv.dilations[1], p === 'same' || p === 'valid' ? p : [p[2], p[3]]);
-    this.fix(gy.out * gx.out);
     const depthwise = l.kind === 'depthwise';
+    this.fix(gy.out * gx.out, depthwise ? cIn : 1);
     if (this.accs.length === 0) this.accs = depthwise ? Array.from({ length: cIn }, () => new HessianAccumulator(d, this.paired)) : [new HessianAccumulator(d, this.paired)];
     const width = kh * kw * cIn;
     if (this.row.length < width) this.row = new Float64Array(width);
