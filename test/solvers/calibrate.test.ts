@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function mczRunnable(file: string, format: 'layers-model' | 'graph-model'): Promise<Runnable> {
-  return runnableFromArtifacts(mczArtifacts(parseMcz(new Uint8Array(await readFile(file)))), format);
+  return runnableFromArtifacts(mczArtifacts(parseMcz(new Uint8Array(await readFile(file)), file)), format);
 }
 
 /** Worst-case (over samples) cosine of each model's first output against the reference's. */

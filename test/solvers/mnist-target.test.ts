@@ -25,7 +25,7 @@ let originalBytes: number;
 
 /** Accuracy of a .mcz on the test split, loaded as the browser loader loads it. */
 async function mczAccuracy(file: string): Promise<number> {
-  const r = await runnableFromArtifacts(mczArtifacts(parseMcz(new Uint8Array(await readFile(file)))), 'layers-model');
+  const r = await runnableFromArtifacts(mczArtifacts(parseMcz(new Uint8Array(await readFile(file)), file)), 'layers-model');
   const data = await readCsv(TEST);
   const [head] = await predictAll(r, data);
   r.dispose();
