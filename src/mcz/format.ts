@@ -267,12 +267,6 @@ export function writeHead(w: ByteWriter, h: SectionHead): void {
   writeBody(w, { bytes: new Uint8Array(s.buffer, s.byteOffset, s.byteLength), count: s.length, width: 4, strings: false });
 }
 
-/** An axis code: 0 for none, else axis + 1 (at most the rank). */
-function readAxis(r: ByteReader, shape: readonly number[]): number | null {
-  const code = r.count('axis', shape.length);
-  return code === 0 ? null : code - 1;
-}
-
 /**
  * Read a section head for a tensor of `shape` (whose size the caller checked) in a file of
  * format `version`; scales must be finite and positive, centroids finite. `charge(bytes)`
@@ -289,7 +283,9 @@ export function readHead(r: ByteReader, shape: readonly number[], version = FORM
   const k = cluster ? r.varint('head') : 1;
   const bits = intn ? r.u8('head') : 8;
   const flags = intn ? r.u8('head') : 0;
-  const axis = readAxis(r, shape);
+  // The axis: 0 for none, else axis + 1 (at most the rank).
+  const code = r.count('axis', shape.length);
+  const axis = code ? code - 1 : null;
   const dim = axis === null ? 1 : shape[axis];
   // int8 scales are sized by a dim of the shape; with no elements, the values' charge does not bound that dim.
   if (kind === KIND.int8) {
