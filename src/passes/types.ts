@@ -41,7 +41,8 @@ export type Encoding =
  * j = floor(i / (dim * inner)) * inner + (i mod inner), i.e. a channel's weights in
  * row-major order with the channel axis removed (Dense [in, out]: j = in; Conv2D
  * [h, w, in, out]: j = (h * W + w) * IN + in, the im2col order; DepthwiseConv2D
- * [h, w, in, mult] with axis 2: j = (h * W + w) * MULT + m). Group g of channel c holds
+ * [h, w, in, mult] with axis 2: j = (h * W + w) * MULT + m; graph MatMul [in, out], or
+ * [out, in] with transpose_b (axis 0): j = in). Group g of channel c holds
  * j in [g * groupSize, (g + 1) * groupSize); its index in `scales` / `zeros` is
  * c * groups + g, groups = ceil(length / groupSize), length = count / dim (passes/codes.ts).
  */
