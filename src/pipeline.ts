@@ -119,8 +119,8 @@ export function planJobs(model: Model, recipe: Recipe, opts: { stockOutput: bool
   });
 }
 
-/** The job of a tensor that a per-tensor plan names. */
-function planStep(model: Model, info: TensorInfo, step: TensorStep, opts: { stockOutput: boolean }): TensorJob {
+/** The job of a tensor that a per-tensor plan names (checked against what the output can hold). */
+export function planStep(model: Model, info: TensorInfo, step: TensorStep, opts: { stockOutput: boolean }): TensorJob {
   const e = info.entry;
   const q = step.quantize;
   if (q?.perChannel && !QUANTIZERS[q.dtype].perChannel) throw new McError('CONFIG', `the recipe's plan for "${e.name}": ${q.dtype} has no per-channel form`);
