@@ -9,14 +9,14 @@
 // Prints the table and writes bench/solvers.json and docs/solvers-quality.md.
 //
 //   node scripts/bench-solvers.mjs [--only id,id] [--backend wasm|cpu|node]
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ZOO = path.join(ROOT, '.cache', 'zoo');
-const { buildReport, NETWORKS, quantizeStep, pruneStep } = await import(path.join(ROOT, 'dist', 'index.js'));
+const { buildReport, compressModel, NETWORKS, quantizeStep, pruneStep } = await import(path.join(ROOT, 'dist', 'index.js'));
 
 const at = (flag) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
 const only = at('--only')?.split(',') ?? null;
@@ -28,33 +28,49 @@ function recipes(calibration) {
   const int4 = { quantize: quantizeStep({ dtype: 'int4' }) };
   const sparse = { prune: pruneStep({ sparsity: 0.5 }), quantize: quantizeStep({ dtype: 'int8', perChannel: true }) };
   return [
-    { kind: 'recipe', name: 'int4 g64 rtn', recipe: int4 },
-    { kind: 'recipe', name: 'int4 g64 gptq', recipe: { ...int4, calibration: cal } },
-    { kind: 'recipe', name: '50 % magnitude + int8 pc', recipe: sparse },
-    { kind: 'recipe', name: '50 % obs + int8 pc (gptq)', recipe: { ...sparse, calibration: cal } },
+    { name: 'int4 g64 rtn', recipe: int4 },
+    { name: 'int4 g64 gptq', recipe: { ...int4, calibration: cal } },
+    { name: '50 % magnitude + int8 pc', recipe: sparse },
+    { name: '50 % obs + int8 pc (gptq)', recipe: { ...sparse, calibration: cal } },
   ];
+}
+
+/** Each recipe written to a .mcz in `dir` (intN needs the container), as report candidates; with the solve time of each. */
+async function written(entry, dir) {
+  const out = [];
+  for (const [k, r] of recipes(path.join(ZOO, entry.data.calibration)).entries()) {
+    const file = path.join(dir, `${entry.id}-${k}.mcz`);
+    const t0 = performance.now();
+    await compressModel(path.join(ZOO, entry.path), file, r.recipe, { command: 'compress' });
+    out.push({ kind: 'path', path: file, name: r.name, seconds: (performance.now() - t0) / 1000 });
+  }
+  return out;
 }
 
 const zoo = JSON.parse(readFileSync(path.join(ZOO, 'zoo.json'), 'utf8'));
 const entries = zoo.models.filter((e) => e.format !== 'weights-only' && e.data && (!only || only.includes(e.id)));
 const results = [];
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'maas-bench-solvers-'));
 for (const e of entries) {
   const t0 = performance.now();
   try {
+    const candidates = await written(e, tmp);
     const report = await buildReport({
       original: path.join(ZOO, e.path),
-      candidates: recipes(path.join(ZOO, e.data.calibration)),
+      candidates,
       data: path.join(ZOO, e.data.validation),
       networks: [NETWORKS['4g']],
       encoding: 'br',
       budgets: [],
       backend,
     });
-    const rows = report.models.slice(1).map((m) => ({ recipe: m.name, cosineMin: m.metrics.cosineMin, sqnrDb: m.metrics.sqnrDb, bytes: m.files?.total?.raw ?? null }));
+    const rows = report.models.slice(1).map((m, k) => ({ recipe: candidates[k].name, cosineMin: m.metrics.cosineMin, sqnrDb: m.metrics.sqnrDb, compressSeconds: candidates[k].seconds }));
     results.push({ id: e.id, seconds: (performance.now() - t0) / 1000, rows, error: null });
   } catch (err) {
     results.push({ id: e.id, seconds: (performance.now() - t0) / 1000, rows: [], error: String(err?.message ?? err).split('\n')[0] });
   }
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
   const r = results.at(-1);
   console.log(`${e.id.padEnd(30)} ${r.error ?? r.rows.map((x) => `${x.recipe}: ${x.cosineMin?.toFixed(4)}`).join('  ')}  (${r.seconds.toFixed(0)} s)`);
 }
@@ -78,6 +94,7 @@ for (const r of results) {
   if (r.error) lines.push(`| ${r.id} | ${r.error.replaceAll('|', '\\|')} | | | | ${r.seconds.toFixed(0)} |`);
   else lines.push(`| ${r.id} | ${r.rows.map((x) => cos(x.cosineMin)).join(' | ')} | ${r.seconds.toFixed(0)} |`);
 }
+rmSync(tmp, { recursive: true, force: true });
 mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
 writeFileSync(path.join(ROOT, 'bench', 'solvers.json'), `${JSON.stringify({ schemaVersion: 1, date: new Date().toISOString(), backend, cpus: os.cpus().length, results }, null, 2)}\n`);
 if (!only) writeFileSync(path.join(ROOT, 'docs', 'solvers-quality.md'), `${lines.join('\n')}\n`);
