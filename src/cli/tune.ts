@@ -125,8 +125,9 @@ export const registerTune: RegisterCommand = (program, ctx) => {
     .option('--margin <m>', 'share of each budget kept in reserve on the calibration inputs', '0.25')
     .option('-o, --output <path>', 'write the model: a .mcz file (any encoding) or a folder (stock encodings only)')
     .option('--force', 'replace an existing output')
-    .option('--save-recipe <file>', 'write the plan as a recipe that `compress --recipe` re-applies without data')
-    .action(async (arg: string | undefined, f: DataFlags & BudgetInput & { validation?: string; validationLabels?: string; objective: string; margin: string; output?: string; force?: boolean; saveRecipe?: string }, cmd) => {
+    .option('--save-recipe <file>', 'write the plan as a recipe that `compress --recipe` re-applies without data (with --solvers: re-solved on the same --data file)')
+    .option('--solvers', 'solve every plan tried on --data with the data-aware solvers (gptq, obs pruning, bias correction), as compress --calibration does; slower; needs --validation')
+    .action(async (arg: string | undefined, f: DataFlags & BudgetInput & { validation?: string; validationLabels?: string; objective: string; margin: string; output?: string; force?: boolean; saveRecipe?: string; solvers?: boolean }, cmd) => {
       const out = ctx.output(cmd);
       const cfg = await ctx.config();
       const cwd = (p: string) => path.resolve(ctx.io.cwd, p);
@@ -149,6 +150,8 @@ export const registerTune: RegisterCommand = (program, ctx) => {
       const r = await tuneModel({
         model,
         data,
+        calibrationName: path.relative(ctx.io.cwd, data).split(path.sep).join('/'),
+        solvers: f.solvers ? {} : undefined,
         validation: f.validation ? cwd(f.validation) : undefined,
         labelsFile: typeof f.labels === 'string' ? cwd(f.labels) : undefined,
         validationLabelsFile: f.validationLabels ? cwd(f.validationLabels) : undefined,
@@ -159,7 +162,8 @@ export const registerTune: RegisterCommand = (program, ctx) => {
         output: f.output ? cwd(f.output) : undefined,
         force: f.force,
         margin,
-        sparsities: parseSparsities(f.sparsities),
+        // --solvers tries 90 % too unless --sparsities says otherwise.
+        sparsities: f.solvers && cmd.getOptionValueSource('sparsities') === 'default' ? undefined : parseSparsities(f.sparsities),
         minElements: count(f.minElements, '--min-elements'),
         include: f.include,
         exclude: f.exclude,

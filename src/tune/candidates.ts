@@ -15,6 +15,8 @@ import type { Target } from './capture.js';
 
 /** Sparsities a search tries by default. */
 export const DEFAULT_SPARSITIES: readonly number[] = [0.25, 0.5, 0.75];
+/** Sparsities tried with tune --solvers: reconstruction makes 85 and 90 % worth trying (the MNIST MLP's first kernel takes it; docs/tune.md). */
+export const SOLVER_SPARSITIES: readonly number[] = [0.25, 0.5, 0.75, 0.85, 0.9];
 
 /** One encoding of one tensor. */
 export interface Candidate {

@@ -2,7 +2,8 @@
  * Evaluating a plan end to end: its tensors' decoded values go into one loaded model
  * (Runnable.setWeight; only the tensors that differ from the last plan are replaced),
  * the model runs on a reference's inputs, and its outputs are compared with the
- * original's, output by output and sample by sample (report/metrics.ts).
+ * original's, output by output and sample by sample (report/metrics.ts). With a solver
+ * (tune --solvers) a plan's values are the solved ones, for every tensor they change.
  */
 import type { Model } from '../model/load.js';
 import { type OutputHead, type Runnable, predictAll } from '../eval/predict.js';
@@ -12,6 +13,7 @@ import type { Metrics } from '../report/types.js';
 import type { TensorStep } from '../recipe.js';
 import type { Reference, Target } from './capture.js';
 import { decodedOf } from './candidates.js';
+import type { PlanSolver } from './solve.js';
 
 /** A per-tensor plan: the step of every target that is not kept. */
 export type Plan = Map<string, TensorStep>;
@@ -32,6 +34,11 @@ export class PlanEvaluator {
   private loaded = new Map<string, string>();
   /** Full-model runs so far (each over every sample of a reference). */
   runs = 0;
+  /** Set once the probes are done: every plan evaluated from then on is solved first. */
+  solver: PlanSolver | null = null;
+  private solvedKey: string | null = null;
+  /** Tensors outside the targets that the last solved plan changed (bias corrections), to restore. */
+  private solvedOthers = new Set<string>();
 
   constructor(
     private readonly model: Model,
@@ -78,9 +85,35 @@ export class PlanEvaluator {
     return { metrics, accuracyDrop, heads };
   }
 
-  /** Load `plan` and measure it. */
+  /** Load `plan` (solved, with a solver) and measure it. */
   async evaluate(plan: Plan, ref: Reference, name?: string): Promise<Evaluation> {
-    this.load(plan);
+    if (this.solver) await this.loadSolved(plan);
+    else this.load(plan);
     return this.measure(ref, name);
+  }
+
+  /** Put `plan`'s solved values into the loaded model (the last plan's are reused). */
+  private async loadSolved(plan: Plan): Promise<void> {
+    const id = JSON.stringify([...plan].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    if (id === this.solvedKey) return;
+    const values = await (this.solver as PlanSolver).valuesOf(plan);
+    const targets = new Set(this.targets.map((t) => t.name));
+    for (const name of this.solvedOthers) {
+      if (values.has(name)) continue;
+      const info = this.model.tensors.find((t) => t.name === name);
+      if (info) this.runnable.setWeight(name, (await this.model.readValues(info)) as Float32Array);
+    }
+    this.solvedOthers = new Set();
+    for (const t of this.targets) {
+      const v = values.get(t.name);
+      this.runnable.setWeight(t.name, v ?? t.values);
+      this.loaded.set(t.name, v ? 'solved' : 'keep');
+    }
+    for (const [name, v] of values) {
+      if (targets.has(name)) continue;
+      this.runnable.setWeight(name, v);
+      this.solvedOthers.add(name);
+    }
+    this.solvedKey = id;
   }
 }

@@ -55,6 +55,10 @@ export function renderTune(r: TuneResult): string {
     const e = r.estimate;
     lines.push(`tensors tuned: ${formatBytes(e.keepBytes)} -> ${formatBytes(e.bytes)} (${(e.keepBytes / e.bytes).toFixed(2)}x, coded sections); model ${formatBytes(e.original)} -> about ${formatBytes(e.model)} (${(e.original / e.model).toFixed(2)}x)`);
   }
+  if (r.solver) {
+    const m = r.solver.method;
+    lines.push(`solvers: every plan solved on the calibration inputs (${m.quantizeMethod}, ${m.pruneMethod}${m.biasCorrection ? ', bias correction' : ''}): ${r.solver.solves} solves, ${r.solver.seconds.toFixed(1)} s`);
+  }
   lines.push(`search: ${r.frontier} plans on the frontier, ${r.runs.search} run on the calibration inputs; ${r.runs.sensitivity} sensitivity runs; ${(r.ms.total / 1000).toFixed(1)} s`);
   if (!r.ok) {
     lines.push('');

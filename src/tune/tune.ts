@@ -12,7 +12,7 @@ import { McError } from '../errors.js';
 import { nameFilter } from '../glob.js';
 import { type Model, loadModel } from '../model/load.js';
 import { modelArtifacts } from '../model/tfjs-io.js';
-import { DEFAULT_MIN_ELEMENTS, type Recipe, type TensorStep, recipeFrom } from '../recipe.js';
+import { type CalibrationStep, DEFAULT_MIN_ELEMENTS, type Recipe, type TensorStep, calibrationStep } from '../recipe.js';
 import { type Budget, FIDELITY_BUDGETS } from '../report/budgets.js';
 import { labelIndex } from '../report/report.js';
 import { type NetworkProfile, transferTime } from '../report/transfer.js';
@@ -27,6 +27,8 @@ import { measureTensor } from '../mcz/write.js';
 import { type Sensitivity, measureSensitivity } from './sensitivity.js';
 import { splitData } from './split.js';
 import { probeThreads } from './probe.js';
+import { SOLVER_SPARSITIES } from './candidates.js';
+import { PlanSolver, planRecipe } from './solve.js';
 
 /**
  * Default share of each budget's allowed damage kept in reserve on the calibration
@@ -62,6 +64,14 @@ export interface TuneOptions {
   include?: string[];
   exclude?: string[];
   backend?: BackendName;
+  /**
+   * Solve every plan the search runs on the calibration data (`data`) with the data-aware
+   * solvers (defaults: gptq, obs, bias correction); the recipe then names `data` as its
+   * calibration file, so `validation` must be another file.
+   */
+  /** The calibration file as the recipe names it (default `data`): relative to the folder compress --recipe runs in. */
+  calibrationName?: string;
+  solvers?: { quantizeMethod?: 'rtn' | 'gptq'; pruneMethod?: 'magnitude' | 'obs'; actOrder?: boolean; biasCorrection?: boolean };
   onProgress?: (phase: 'sensitivity' | 'search', done: number, total: number, what: string) => void;
 }
 
@@ -97,6 +107,8 @@ export interface TuneResult {
   ms: { sensitivity: number; search: number; total: number };
   recipe: RecipeFile | null;
   written: CompressResult | null;
+  /** With solvers: the plans solved and the seconds that took. */
+  solver: { method: CalibrationStep; solves: number; seconds: number } | null;
 }
 
 /** Estimated load time of a plan's bytes on a network (one container, or the stock files), for the transfer objective. */
@@ -114,6 +126,7 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
   const objective = o.objective ?? { kind: 'size' };
   const margin = o.margin ?? DEFAULT_MARGIN;
   if (!(margin >= 0 && margin < 1)) throw new McError('USAGE', `--margin: expected a share in [0, 1), found ${margin}`);
+  const solverStep = o.solvers ? solverStepOf(o) : null;
   const split = await readSplit(o);
   const needsLabels = o.budgets.some((b) => b.kind === 'maxAccuracyDrop');
   for (const d of [split.calibration, split.validation]) {
@@ -125,12 +138,13 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
     const val = await captureReference(session.runnable, split.validation);
     const ts = performance.now();
     const sens: Sensitivity = await measureSensitivity(model, targets, ev, cal, {
-      sparsities: o.sparsities,
+      sparsities: o.sparsities ?? (solverStep ? SOLVER_SPARSITIES : undefined),
       stockOnly: !container,
       parallel: session.parallel,
       onProgress: (d, n, what) => o.onProgress?.('sensitivity', d, n, what),
     });
     const msSens = performance.now() - ts;
+    if (solverStep) ev.solver = new PlanSolver(model, split.calibration, solverStep, !container);
     const fixed = await fixedBytes(model, targets, container);
     const all = frontier(sens);
     const estimate = (p: FrontierPlan) => ({ served: p.bytes + fixed.served, raw: (container ? p.bytes : p.rawBytes) + fixed.raw });
@@ -166,7 +180,9 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
       ms: { sensitivity: msSens, search: msSearch, total: 0 },
       recipe: null,
       written: null,
+      solver: null,
     };
+    if (ev.solver) result.solver = { method: ev.solver.step, solves: ev.solver.solves, seconds: ev.solver.seconds };
     if (!plans.length) {
       const e = estimate(all[0]);
       result.reason = `no plan meets the size budgets: the smallest is estimated at ${e.served} bytes (${(fixed.original / e.raw).toFixed(2)}x smaller raw)`;
@@ -186,8 +202,7 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
       return finish(result, t0);
     }
     result.ok = true;
-    // Through the recipe validator, as `compress --recipe` reads it back: the same object (key order included), so the same bytes.
-  const recipe: Recipe = recipeFrom(JSON.parse(JSON.stringify({ tensors: Object.fromEntries(best.plan) })), 'tune');
+    const recipe: Recipe = planRecipe(best.plan, solverStep ?? undefined);
     result.recipe = {
       format: RECIPE_FORMAT,
       version: RECIPE_VERSION,
@@ -195,7 +210,7 @@ export async function tuneModel(o: TuneOptions): Promise<TuneResult> {
       recipe,
       tuned: { budgets: result.budgets, objective: result.objective, margin, calibration: result.calibration, validation: result.validation },
     };
-    if (o.output) result.written = await compressModel(o.model, o.output, recipe, { force: o.force, command: 'compress' });
+    if (o.output) result.written = await compressModel(o.model, o.output, recipe, { force: o.force, command: 'compress', calibration: { data: split.calibration } });
     return finish(result, t0);
   } finally {
     await session.close();
@@ -308,6 +323,14 @@ async function fixedBytes(model: Model, targets: Target[], container: boolean): 
 /** Whether a plan's estimated size meets the size budgets. */
 function sizeOk(budgets: Budget[], e: { served: number; raw: number }, original: number): boolean {
   return budgets.every((b) => (b.kind === 'maxSize' ? e.served <= b.limit : b.kind === 'minSizeReduction' ? original / e.raw >= b.limit : true));
+}
+
+/** The calibration step of tune --solvers: `data` is the calibration file, so the validation inputs must come from elsewhere. */
+function solverStepOf(o: TuneOptions): CalibrationStep {
+  if (!o.validation) {
+    throw new McError('USAGE', '--solvers needs --validation <file>: the plan is solved on all of --data (the recipe names it as its calibration file), so the inputs it is judged on must be another file');
+  }
+  return calibrationStep({ file: o.calibrationName ?? o.data, quantizeMethod: 'gptq', pruneMethod: 'obs', ...o.solvers }) as CalibrationStep;
 }
 
 function finish(r: TuneResult, t0: number): TuneResult {
