@@ -138,6 +138,12 @@ function fromMatrix(m: Float64Array, l: MatrixLayout, out: Float32Array): void {
 }
 
 /** The values a job's magnitude pruning leaves (a copy), as the pipeline would prune them. */
+/** A job's own passes on its stored values (round to nearest, magnitude pruning), decoded. */
+async function passesOf(model: Model, job: TensorJob, recipe: Recipe): Promise<Float32Array> {
+  const values = new Float32Array((await model.readValues(job.info)) as Float32Array);
+  return transform(job, values, recipe, { stored: job.keepGrid ? await model.readBytes(job.info) : undefined }).enc.decoded;
+}
+
 function magnitudePruned(job: TensorJob, values: Float32Array, recipe: Recipe): Float32Array {
   const e = job.info.entry;
   if (job.step) return applyPlan(values, planLayer(values, job.step.sparsity, { name: e.name }));
@@ -189,10 +195,9 @@ export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe
     const kernels = new Set(session.layers.map((l) => l.kernel));
     // Everything the solvers do not take gets its passes now, so captures see it compressed.
     for (const job of jobs) {
-      if (kernels.has(job.info.name) || (!job.prune && !job.quantizer) || job.keepGrid) continue;
-      const values = (await model.readValues(job.info)) as Float32Array;
-      const { enc } = transform(job, new Float32Array(values), recipe);
-      session.setWeight(job.info.name, enc.decoded, job.info.entry.shape);
+      // A tensor that keeps its stored grid unpruned keeps its values too.
+      if (kernels.has(job.info.name) || (!job.prune && !job.quantizer) || (job.keepGrid && !job.prune)) continue;
+      session.setWeight(job.info.name, await passesOf(model, job, recipe), job.info.entry.shape);
     }
     // Layers the solvers take; the others get the pipeline's passes now (captures only look before a layer).
     const wanted: SolvableLayer[] = [];
@@ -205,7 +210,7 @@ export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe
         continue;
       }
       if (why) result.notes.push(`not solved: ${layer.kernel} (${why}); its passes run as without calibration`);
-      if (job.prune || job.quantizer) session.setWeight(layer.kernel, transform(job, new Float32Array((await model.readValues(job.info)) as Float32Array), recipe).enc.decoded, job.info.entry.shape);
+      if (job.prune || job.quantizer) session.setWeight(layer.kernel, await passesOf(model, job, recipe), job.info.entry.shape);
     }
     // Captured in groups of consecutive layers, one forward pass per group (SolveOptions.passes).
     const size = Math.max(1, Math.ceil(wanted.length / Math.max(1, o.passes ?? DEFAULT_PASSES)));
@@ -353,6 +358,7 @@ async function solveOne(
   let biasCorrected = false;
   if (o.biasCorrection !== false) {
     if (!layer.bias) noBias.push(name);
+    else if (biasJob?.keepGrid) result.notes.push(`bias not corrected: ${layer.bias} keeps its stored grid`);
     else {
       const binfo = model.tensors.find((x) => x.name === layer.bias);
       const b = binfo ? new Float32Array((await model.readValues(binfo)) as Float32Array) : null;
