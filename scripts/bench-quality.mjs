@@ -50,7 +50,9 @@ async function tuned(entry, backend, dir) {
       output,
       backend,
     });
-    const tune = { ok: r.ok, reason: r.reason, seconds: (performance.now() - t0) / 1000, calibration: r.calibration, validation: r.validation, estimate: r.estimate, runs: r.runs, plan: r.plan.map((p) => ({ name: p.name, choice: p.choice, bytes: p.bytes })) };
+    // Sources relative to the checkout: the JSON is committed.
+    const rel = (d) => ({ ...d, source: path.relative(ROOT, d.source).split(path.sep).join('/') });
+    const tune = { ok: r.ok, reason: r.reason, seconds: (performance.now() - t0) / 1000, calibration: rel(r.calibration), validation: rel(r.validation), estimate: r.estimate, runs: r.runs, plan: r.plan.map((p) => ({ name: p.name, choice: p.choice, bytes: p.bytes })) };
     return { candidate: r.ok ? { kind: 'path', path: output, name: TUNED } : null, tune };
   } catch (e) {
     return { candidate: null, tune: { ok: false, reason: String(e?.message ?? e).split('\n')[0], seconds: (performance.now() - t0) / 1000 } };
