@@ -137,13 +137,13 @@ function fromMatrix(m: Float64Array, l: MatrixLayout, out: Float32Array): void {
   for (let r = 0; r < l.rows; r++) for (let c = 0; c < l.cols; c++) out[l.at(r, c)] = m[r * l.cols + c];
 }
 
-/** The values a job's magnitude pruning leaves (a copy), as the pipeline would prune them. */
 /** A job's own passes on its stored values (round to nearest, magnitude pruning), decoded. */
 async function passesOf(model: Model, job: TensorJob, recipe: Recipe): Promise<Float32Array> {
   const values = new Float32Array((await model.readValues(job.info)) as Float32Array);
   return transform(job, values, recipe, { stored: job.keepGrid ? await model.readBytes(job.info) : undefined }).enc.decoded;
 }
 
+/** The values a job's magnitude pruning leaves (a copy), as the pipeline would prune them. */
 function magnitudePruned(job: TensorJob, values: Float32Array, recipe: Recipe): Float32Array {
   const e = job.info.entry;
   if (job.step) return applyPlan(values, planLayer(values, job.step.sparsity, { name: e.name }));
@@ -245,11 +245,23 @@ export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe
   return result;
 }
 
+/**
+ * The stored grid a pruned tensor keeps (passes/grid.ts: stored uint8 / uint16 asked for
+ * int8 or its own dtype, 0.0 one of its codes): obs reconstructs its surviving weights
+ * onto that grid, so the output keeps the stored scale and min and stays stock. null for
+ * any other job (a kept float16 grid needs none: the float16 pass rounds the result).
+ */
+function storedGrid(job: TensorJob): Encoding | null {
+  const q = job.info.entry.quantization;
+  if (!job.keepGrid || !job.prune || !q || (q.dtype !== 'uint8' && q.dtype !== 'uint16')) return null;
+  return { kind: 'affine', dtype: q.dtype, scale: q.scale as number, min: q.min as number };
+}
+
 /** What the solvers do to a layer's job: obs pruning and/or gptq quantization. */
 function methodsOf(layer: SolvableLayer, job: TensorJob, o: SolveOptions, recipe?: Recipe): { obs: boolean; gptq: boolean; nm: { n: number; m: number } | null } {
   const nm = recipe && !job.step && recipe.prune && recipe.prune.pattern !== 'unstructured' ? recipe.prune.pattern : null;
-  // A tensor that keeps its stored grid is pruned on its codes (passes/grid.ts): no reconstruction there.
-  const obs = job.prune && !job.keepGrid && o.pruneMethod === 'obs' && !(nm && layer.kind === 'depthwise');
+  // A pruned tensor that keeps its stored grid is reconstructed on it (storedGrid); gptq has nothing to do there.
+  const obs = job.prune && o.pruneMethod === 'obs' && !(nm && layer.kind === 'depthwise');
   const gptq = job.quantizer !== null && !job.keepGrid && o.quantizeMethod === 'gptq' && job.quantizer !== 'float16' && job.quantizer !== 'uint16';
   return { obs, gptq, nm };
 }
@@ -297,7 +309,8 @@ async function solveOne(
   // Magnitude masks (--prune-method magnitude with gptq) are fixed before the sweep.
   const start = job.prune && !obs ? magnitudePruned(job, original, recipe) : original;
   const sparsity = job.prune && obs ? sparsityOf(job, original, recipe) : 0;
-  let encoding: Encoding | null = null;
+  const kept = obs ? storedGrid(job) : null;
+  let encoding: Encoding | null = kept;
   const gridOf = (layouts: MatrixLayout[], mats: Float64Array[]) => {
     // The ordinary encoder run on the weights as they are now (pruned, reconstructed) gives the grid.
     const v = new Float32Array(start);
@@ -316,7 +329,7 @@ async function solveOne(
     const w0 = toMatrix(original, l);
     const fixed = job.prune && !obs ? maskOf(toMatrix(start, l)) : null;
     const prune: LayerPlan['prune'] = obs ? (nm ? { kind: 'nm', n: nm.n, m: nm.m, run: layer.kind === 'conv2d' ? shape[2] : l.cols } : { kind: 'unstructured', sparsity, maskBlock: Math.min(l.cols, o.maskBlock ?? DEFAULT_MASK_BLOCK) }) : fixed ? { kind: 'fixed', mask: fixed } : null;
-    const grid = gptq ? (w: Float64Array) => (gridOf([l], [w]), layerGrid(encoding as Encoding, shape, l)) : null;
+    const grid = gptq ? (w: Float64Array) => (gridOf([l], [w]), layerGrid(encoding as Encoding, shape, l)) : kept ? () => layerGrid(kept, shape, l) : null;
     // A fixed (magnitude) mask starts from the original weights too: the sweep zeroes them and compensates.
     const target = aim(w0, 0, l.rows, l.cols);
     const s = solveLayer({ name, rows: l.rows, cols: l.cols, w0: target, h: stats[0].h, mean: stats[0].mean, factor: factorOf(0, l.cols) }, { ...base, prune, grid });
@@ -343,12 +356,12 @@ async function solveOne(
     layouts.forEach((l, ch) => {
       const w0 = toMatrix(original, l);
       const mask = masks[ch];
-      const s = gptq
+      const s = gptq || kept
         ? solveLayer({ name, rows: l.rows, cols: l.cols, w0: mats[ch], h: stats[ch].h, mean: stats[ch].mean }, { ...base, prune: mask ? { kind: 'fixed', mask } : null, grid: () => layerGrid(encoding as Encoding, shape, l) })
         : { w: mats[ch], mask, shift: new Float64Array(l.rows), error: 0, exact: false, damp: 0 };
       fromMatrix(s.w, l, out);
       shifts.push({ layout: l, s: { ...s, shift: shiftOf(s.w, stats[ch].mean, w0, meanRef(ch), l) }, ch });
-      error += gptq ? s.error : 0;
+      error += gptq || kept ? s.error : 0;
     });
     exact = false;
   }
@@ -375,7 +388,7 @@ async function solveOne(
     }
   }
   const rows = layer.kind === 'depthwise' ? shape[3] : kernelLayout(layer).rows;
-  return { kernel: name, kind: layer.kind, rows, cols: inputs.dim, samples: stats[0]?.count ?? 0, pruned: job.prune ? (obs ? 'obs' : 'magnitude') : null, quantized: job.quantizer ? (gptq ? 'gptq' : 'rtn') : null, error, exact, biasCorrected };
+  return { kernel: name, kind: layer.kind, rows, cols: inputs.dim, samples: stats[0]?.count ?? 0, pruned: job.prune ? (obs ? 'obs' : 'magnitude') : null, quantized: job.quantizer ? (gptq || kept ? 'gptq' : 'rtn') : null, error, exact, biasCorrected };
 }
 
 /** 1 where a matrix holds an exact zero (the mask magnitude pruning left). */

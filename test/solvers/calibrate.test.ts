@@ -12,7 +12,7 @@ import { readCsv, readData } from '../../src/eval/data.js';
 import { type Runnable, loadRunnable, predictAll, runnableFromArtifacts } from '../../src/eval/predict.js';
 import { mczArtifacts, parseMcz } from '../../src/loader.js';
 import { loadModel } from '../../src/model/load.js';
-import { quantizeStep, recipeFrom } from '../../src/recipe.js';
+import { pruneStep, quantizeStep, recipeFrom } from '../../src/recipe.js';
 import { cli } from '../helpers/cli.js';
 import { evaluate } from '../helpers/eval.js';
 
@@ -115,6 +115,55 @@ describe('models and outputs', () => {
     const got = await evaluate(out, 'fixtures/mnist-mlp/test.csv');
     expect(Math.abs(orig.accuracy - got.accuracy)).toBeLessThanOrEqual(0.003);
   }, 60_000);
+
+  it('a stored-uint8 model pruned with calibration: OBS reconstructs the surviving weights on the stored grid (scale and min kept, stock folder), closer to the original than magnitude', async () => {
+    const recipe = { prune: pruneStep({ sparsity: 0.75 }), quantize: quantizeStep({ dtype: 'int8' }) };
+    const outs: string[] = [];
+    for (const pruneMethod of ['magnitude', 'obs'] as const) {
+      const out = path.join(dir, `u8-${pruneMethod}`);
+      const r = await compressModel('fixtures/mnist-uint8', out, { ...recipe, calibration: { file: cal, quantizeMethod: 'gptq', pruneMethod, actOrder: false, biasCorrection: true } });
+      if (pruneMethod === 'obs') expect(r.solver?.layers.map((l) => [l.kernel, l.pruned])).toEqual([['dense1/kernel', 'obs'], ['dense2/kernel', 'obs']]);
+      outs.push(out);
+    }
+    const stored = await loadModel('fixtures/mnist-uint8');
+    const mag = await loadModel(outs[0]);
+    const obs = await loadModel(outs[1]);
+    try {
+      for (const name of ['dense1/kernel', 'dense2/kernel']) {
+        const info = (m: typeof stored) => m.tensors.find((t) => t.name === name) as never;
+        const q0 = stored.tensors.find((t) => t.name === name)?.entry.quantization;
+        expect(obs.tensors.find((t) => t.name === name)?.entry.quantization).toMatchObject({ dtype: 'uint8', scale: q0?.scale, min: q0?.min });
+        const v0 = (await stored.readValues(info(stored))) as Float32Array;
+        const vm = (await mag.readValues(info(mag))) as Float32Array;
+        const vo = (await obs.readValues(info(obs))) as Float32Array;
+        let zeros = 0;
+        let moved = 0;
+        for (let i = 0; i < vo.length; i++) {
+          if (vo[i] === 0) zeros++;
+          else if (vo[i] !== v0[i]) moved++;
+          // On the stored grid: an integer code in range.
+          const c = (vo[i] - (q0?.min as number)) / (q0?.scale as number);
+          expect(Math.abs(c - Math.round(c))).toBeLessThan(1e-3);
+        }
+        expect(zeros / vo.length).toBeGreaterThanOrEqual(0.75);
+        // Magnitude keeps every survivor's code; reconstruction moves many of them.
+        expect(vm.every((v, i) => v === 0 || v === v0[i])).toBe(true);
+        expect(moved).toBeGreaterThan(vo.length * 0.05);
+      }
+    } finally {
+      await stored.close();
+      await mag.close();
+      await obs.close();
+    }
+    const ref = await evaluate('fixtures/mnist-uint8', 'fixtures/mnist-mlp/test.csv');
+    const err = async (m: string) => {
+      const y = (await evaluate(m, 'fixtures/mnist-mlp/test.csv')).outputs;
+      let e = 0;
+      for (let i = 0; i < y.length; i++) e += (y[i] - ref.outputs[i]) ** 2;
+      return e;
+    };
+    expect(await err(outs[1])).toBeLessThan(0.5 * (await err(outs[0])));
+  }, 120_000);
 
   it('conv layers (digits-cnn): 4-bit with calibration is closer to the original than 4-bit round to nearest', async () => {
     // Calibrated on the first 180 held-out digits, measured on the other 180.
