@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench:solvers`: the data-aware solvers against round to nearest and magnitude
-// pruning on the zoo's real pretrained models (.cache/zoo, `npm run zoo`). Per model, four
+// pruning on the zoo's real pretrained models (.cache/zoo, `npm run zoo`). Per model, five
 // recipes, each measured by `report` on the model's validation split (the solvers calibrate
 // on its calibration split, other images / faces):
-//   int4 (groups of 64) round to nearest, and with calibration (GPTQ, bias correction);
+//   int4 (groups of 64) round to nearest, and with calibration (GPTQ, bias correction), in
+//   the natural column order and in activation order (--act-order);
 //   50 % unstructured + int8 per channel, magnitude, and with calibration (OBS with
 //   reconstruction, GPTQ, bias correction).
 // Prints the table and writes bench/solvers.json and docs/solvers-quality.md.
@@ -30,6 +31,7 @@ function recipes(calibration) {
   return [
     { name: 'int4 g64 rtn', recipe: int4 },
     { name: 'int4 g64 gptq', recipe: { ...int4, calibration: cal } },
+    { name: 'int4 g64 gptq act-order', recipe: { ...int4, calibration: { ...cal, actOrder: true } } },
     { name: '50 % magnitude + int8 pc', recipe: sparse },
     { name: '50 % obs + int8 pc (gptq)', recipe: { ...sparse, calibration: cal } },
   ];
@@ -96,7 +98,8 @@ const lines = [
   'and the worst sample) / smallest per-output mean cosine over the samples / smallest per-output SQNR in dB of',
   "each recipe against the original, measured by `report` on each model's validation split; the calibrated",
   'recipes were solved on its calibration split (other inputs). "rtn": round to nearest; "gptq":',
-  'error-compensating quantization; "obs": second-order masks with reconstruction; both with bias correction',
+  'error-compensating quantization (in the natural column order, and in "act-order": inputs by decreasing',
+  'activation energy); "obs": second-order masks with reconstruction; all with bias correction',
   '([docs/quantization.md](quantization.md), [docs/pruning.md](pruning.md)).',
   '',
   'A worst-case cosine at or near 0 means that for one sample the two outputs share no direction. On selfie',
@@ -107,11 +110,11 @@ const lines = [
   '',
   `Machine: ${os.cpus().length} cores, Node ${process.version}, backend ${backend}.`,
   '',
-  '| model | int4 rtn | int4 gptq | 50 % magnitude + int8 pc | 50 % obs + int8 pc | time s |',
-  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  '| model | int4 rtn | int4 gptq | int4 gptq act-order | 50 % magnitude + int8 pc | 50 % obs + int8 pc | time s |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
 for (const r of all) {
-  if (r.error) lines.push(`| ${r.id} | ${r.error.replaceAll('|', '\\|')} | | | | ${r.seconds.toFixed(0)} |`);
+  if (r.error) lines.push(`| ${r.id} | ${r.error.replaceAll('|', '\\|')} | | | | | ${r.seconds.toFixed(0)} |`);
   else lines.push(`| ${r.id} | ${r.rows.map((x) => `${cos(x.cosineMin)} / ${x.cosineMean === undefined ? '–' : cos(x.cosineMean)} / ${db(x.sqnrDb)}`).join(' | ')} | ${r.seconds.toFixed(0)} |`);
 }
 rmSync(tmp, { recursive: true, force: true });
