@@ -106,20 +106,19 @@ function loadData() {
   };
 }
 
-/** Write one split of a model: .npy for one input, .npz (one array per input name) for several. */
-function writeSplit(m, split, dir, data) {
-  const n = m.samples[split];
+/** Write one split of a model (its first n samples, as `name`): .npy for one input, .npz (one array per input name) for several. */
+function writeSplit(m, split, dir, data, n = m.samples[split], name = split) {
   const arrays = buildInputs(m, split, n, data);
   const shapes = inputShapes(m);
   const names = Object.keys(shapes);
   if (names.length === 1) {
-    const file = `${split}.npy`;
+    const file = `${name}.npy`;
     writeFileSync(path.join(dir, file), npyBytes([n, ...shapes[names[0]]], arrays[names[0]]));
     return file;
   }
   const entries = {};
   for (const k of names) entries[k] = npyBytes([n, ...shapes[k]], arrays[k]);
-  const file = `${split}.npz`;
+  const file = `${name}.npz`;
   writeFileSync(path.join(dir, file), npzBytes(entries));
   return file;
 }
@@ -152,6 +151,8 @@ async function main() {
         if (!declared.some((d) => d.name === name)) throw new ZooError(`${m.id}: the zoo feeds input ${name}, which ${jsonPath} does not declare (${declared.map((d) => d.name).join(', ')})`);
       }
       const split = { calibration: writeSplit(m, 'calibration', dir, data), validation: writeSplit(m, 'validation', dir, data) };
+      // Larger calibration sets for experiments beyond the benchmarks (docs/zoo.md): { name: samples }.
+      const extra = Object.fromEntries(Object.entries(m.extraCalibration ?? {}).map(([name, n]) => [name, `models/${m.id}/${writeSplit(m, 'calibration', dir, data, n, name)}`]));
       entries.push({
         id: m.id,
         package: pkg.name,
@@ -166,7 +167,7 @@ async function main() {
         outputs: outputsOf(json),
         storedDtypes: storedDtypes(groups, entryBytes),
         preprocessing: { description: m.prep, readFrom: m.source },
-        data: { calibration: `models/${m.id}/${split.calibration}`, validation: `models/${m.id}/${split.validation}` },
+        data: { calibration: `models/${m.id}/${split.calibration}`, validation: `models/${m.id}/${split.validation}`, ...extra },
         samples: { ...m.samples },
         images: m.kind === 'images'
           ? { calibration: SPLITS.calibration.images, validation: SPLITS.validation.images }

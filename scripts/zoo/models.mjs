@@ -117,6 +117,8 @@ export const MODELS = [
   },
   {
     id: 'efficientpose', pkg: 'human-models', file: 'efficientpose', kind: 'images', samples: { calibration: 16, validation: 8 },
+    // Twice the crops of the same four photos, for tune --solvers (docs/tune.md); its first 16 are the calibration split.
+    extraCalibration: { 'calibration-32': 32 },
     input: 'input_1_0', shape: [368, 368, 3], build: images(368, (v) => v * 2 - 1),
     prep: 'image 0..255 resized bilinear to 368×368, then v × 2 − 1: human applies this to 0..255 pixels, so inputs span −1..509', source: `${HUMAN} src/body/efficientpose.ts`,
   },
