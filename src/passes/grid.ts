@@ -19,7 +19,7 @@
 import type { Quantization } from '../model/manifest.js';
 import type { QuantizerName } from '../recipe.js';
 import { roundHalfEven } from './affine.js';
-import { type Encoded, withLazyDecoded } from './types.js';
+import { type Encoded, type Encoding, withLazyDecoded } from './types.js';
 
 /** True when a tensor stored as `stored` and asked for `requested` keeps its stored grid (see the file comment). */
 export function keepsGrid(stored: Quantization | undefined, requested: QuantizerName, pruned: boolean): boolean {
@@ -44,6 +44,12 @@ export function zeroCode(q: Quantization): number {
   return d === 0 && 1 / d > 0 ? c : -1;
 }
 
+/** The affine grid of a stored uint8 / uint16 tensor as an Encoding (null for float16 or none). */
+export function storedAffine(q: Quantization | undefined): Extract<Encoding, { kind: 'affine' }> | null {
+  if (!q || (q.dtype !== 'uint8' && q.dtype !== 'uint16')) return null;
+  return { kind: 'affine', dtype: q.dtype, scale: q.scale as number, min: q.min as number };
+}
+
 /**
  * The affine codes of `pruned` (the decoded values of `codes` with some set to 0 by a
  * prune pass) on the stored grid `q`: each value keeps its code, and a value that
@@ -51,8 +57,9 @@ export function zeroCode(q: Quantization): number {
  * Needs zeroCode(q) >= 0 (keepsGrid checks it when planning).
  */
 export function recodeOnGrid(q: Quantization, codes: Uint8Array | Uint16Array, pruned: Float32Array): Encoded {
-  const scale = q.scale as number;
-  const min = q.min as number;
+  const encoding = storedAffine(q);
+  if (!encoding) throw new Error(`recodeOnGrid: ${q.dtype} has no affine grid`);
+  const { scale, min } = encoding;
   const zc = zeroCode(q);
   const out = codes.slice();
   for (let i = 0; i < out.length; i++) {
@@ -61,11 +68,10 @@ export function recodeOnGrid(q: Quantization, codes: Uint8Array | Uint16Array, p
     // A stored -0 (or a value that underflows to -0) that pruning made +0 takes the zero code too.
     if (d !== 0 || 1 / d < 0) out[i] = zc;
   }
-  const dtype = q.dtype === 'uint16' ? 'uint16' : 'uint8';
   const decode = (): Float32Array => {
     const d = new Float32Array(out.length);
     for (let i = 0; i < out.length; i++) d[i] = out[i] * scale + min;
     return d;
   };
-  return withLazyDecoded({ encoding: { kind: 'affine', dtype, scale, min }, symbols: out, warnings: [] }, decode);
+  return withLazyDecoded({ encoding, symbols: out, warnings: [] }, decode);
 }

@@ -19,6 +19,7 @@ import { type CaptureSession, type SolvableLayer, calibrationMismatch, openCaptu
 import type { Model } from '../model/load.js';
 import { modelArtifacts } from '../model/tfjs-io.js';
 import { applyPlan, nmAxis, planLayer, pruneNM } from '../passes/prune.js';
+import { storedAffine } from '../passes/grid.js';
 import { QUANTIZERS, codecOptions } from '../passes/registry.js';
 import type { Encoding } from '../passes/types.js';
 import { type TensorJob, transform } from '../pipeline.js';
@@ -252,9 +253,7 @@ export async function solveModel(model: Model, jobs: TensorJob[], recipe: Recipe
  * any other job (a kept float16 grid needs none: the float16 pass rounds the result).
  */
 function storedGrid(job: TensorJob): Encoding | null {
-  const q = job.info.entry.quantization;
-  if (!job.keepGrid || !job.prune || !q || (q.dtype !== 'uint8' && q.dtype !== 'uint16')) return null;
-  return { kind: 'affine', dtype: q.dtype, scale: q.scale as number, min: q.min as number };
+  return job.keepGrid && job.prune ? storedAffine(job.info.entry.quantization) : null;
 }
 
 /** What the solvers do to a layer's job: obs pruning and/or gptq quantization. */
@@ -310,6 +309,8 @@ async function solveOne(
   const start = job.prune && !obs ? magnitudePruned(job, original, recipe) : original;
   const sparsity = job.prune && obs ? sparsityOf(job, original, recipe) : 0;
   const kept = obs ? storedGrid(job) : null;
+  // Quantized by a sweep onto a grid: the codec's (gptq) or the stored one (kept).
+  const onGrid = gptq || kept !== null;
   let encoding: Encoding | null = kept;
   const gridOf = (layouts: MatrixLayout[], mats: Float64Array[]) => {
     // The ordinary encoder run on the weights as they are now (pruned, reconstructed) gives the grid.
@@ -356,12 +357,12 @@ async function solveOne(
     layouts.forEach((l, ch) => {
       const w0 = toMatrix(original, l);
       const mask = masks[ch];
-      const s = gptq || kept
+      const s = onGrid
         ? solveLayer({ name, rows: l.rows, cols: l.cols, w0: mats[ch], h: stats[ch].h, mean: stats[ch].mean }, { ...base, prune: mask ? { kind: 'fixed', mask } : null, grid: () => layerGrid(encoding as Encoding, shape, l) })
         : { w: mats[ch], mask, shift: new Float64Array(l.rows), error: 0, exact: false, damp: 0 };
       fromMatrix(s.w, l, out);
       shifts.push({ layout: l, s: { ...s, shift: shiftOf(s.w, stats[ch].mean, w0, meanRef(ch), l) }, ch });
-      error += gptq || kept ? s.error : 0;
+      error += onGrid ? s.error : 0;
     });
     exact = false;
   }
@@ -388,7 +389,7 @@ async function solveOne(
     }
   }
   const rows = layer.kind === 'depthwise' ? shape[3] : kernelLayout(layer).rows;
-  return { kernel: name, kind: layer.kind, rows, cols: inputs.dim, samples: stats[0]?.count ?? 0, pruned: job.prune ? (obs ? 'obs' : 'magnitude') : null, quantized: job.quantizer ? (gptq || kept ? 'gptq' : 'rtn') : null, error, exact, biasCorrected };
+  return { kernel: name, kind: layer.kind, rows, cols: inputs.dim, samples: stats[0]?.count ?? 0, pruned: job.prune ? (obs ? 'obs' : 'magnitude') : null, quantized: job.quantizer ? (onGrid ? 'gptq' : 'rtn') : null, error, exact, biasCorrected };
 }
 
 /** 1 where a matrix holds an exact zero (the mask magnitude pruning left). */
